@@ -1,0 +1,227 @@
+"""Configuration: a TOML file over built-in defaults, secrets from the environment.
+
+The file is ``--config``, else ``$NEWSLETTER_CONFIG``, else ``./config.toml`` when present,
+else the defaults alone. Relative paths are relative to the config file's folder (to the
+working directory when there is no file). An unknown key or a wrong type is a
+:class:`ConfigError` naming the key.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+#: section -> key -> default. The type of each default is the type the key must have.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "newsletter": {
+        "name": "The Newsletter",
+        "sender": "The Newsletter <newsletter@example.com>",
+        "reply_to": "",
+        "base_url": "http://127.0.0.1:5000",
+        "postal_address": "123 Example Street, Springfield, USA",
+        "language": "en",
+    },
+    "content": {
+        "dir": "content",
+        "full_text": False,
+    },
+    "database": {
+        "path": "instance/newsletter.db",
+    },
+    "smtp": {
+        "backend": "outbox",
+        "host": "localhost",
+        "port": 587,
+        "security": "starttls",
+        "username": "",
+        "connections": 4,
+        "rate_limit": 0.0,
+        "timeout": 30.0,
+        "ca_file": "",
+        "outbox": "instance/outbox",
+    },
+    "schedule": {
+        "timezone": "UTC",
+        "max_lateness": "6h",
+    },
+}
+
+#: keys holding paths, resolved against the config file's folder
+PATH_KEYS = {("content", "dir"), ("database", "path"), ("smtp", "outbox"), ("smtp", "ca_file")}
+
+CHOICES = {
+    ("smtp", "backend"): ("outbox", "smtp"),
+    ("smtp", "security"): ("starttls", "tls", "none"),
+}
+
+SECRET_ENV = {
+    "smtp_password": "NEWSLETTER_SMTP_PASSWORD",
+    "secret_key": "NEWSLETTER_SECRET_KEY",
+    "editor_password": "NEWSLETTER_EDITOR_PASSWORD",
+}
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str, key: str = "duration") -> timedelta:
+    """``"90s"``, ``"30m"``, ``"6h"`` or ``"2d"`` as a timedelta."""
+    m = _DURATION.match(text)
+    if not m:
+        raise ConfigError(f"{key}: {text!r} is not a duration like '30m', '6h' or '2d'")
+    return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective settings. ``values[section][key]``, with paths made absolute."""
+
+    values: dict[str, dict[str, Any]]
+    source: Path | None = None
+    root: Path = field(default_factory=Path.cwd)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self.values[section]
+
+    # Convenience accessors used everywhere.
+    @property
+    def content_dir(self) -> Path:
+        return Path(self.values["content"]["dir"])
+
+    @property
+    def database_path(self) -> Path:
+        return Path(self.values["database"]["path"])
+
+    @property
+    def outbox_path(self) -> Path:
+        return Path(self.values["smtp"]["outbox"])
+
+    @property
+    def instance_path(self) -> Path:
+        """Folder for state the app keeps (the database's folder)."""
+        return self.database_path.parent
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.values["schedule"]["timezone"])
+
+    @property
+    def max_lateness(self) -> timedelta:
+        return parse_duration(self.values["schedule"]["max_lateness"], "schedule.max_lateness")
+
+    @property
+    def base_url(self) -> str:
+        return self.values["newsletter"]["base_url"].rstrip("/")
+
+    def secret(self, name: str) -> str:
+        """A secret from the environment (``smtp_password``, ``secret_key``, ``editor_password``)."""
+        return self.secrets.get(name, "")
+
+
+def find_config_file(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The config file to use, or None for the built-in defaults."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("NEWSLETTER_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def load_config(
+    path: str | os.PathLike | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
+    """Read and validate the config (see module docstring); ``overrides`` win over the file."""
+    source = find_config_file(path)
+    data: dict[str, Any] = {}
+    if source is not None:
+        try:
+            raw = source.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: config file not found") from None
+        except OSError as exc:
+            raise ConfigError(f"{source}: cannot read config file: {exc.strerror}") from None
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"{source}: config file is not UTF-8 text") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    where = str(source) if source else "config"
+    for section, table in (overrides or {}).items():
+        data.setdefault(section, {}).update(table)
+
+    values = {section: dict(keys) for section, keys in DEFAULTS.items()}
+    for section, table in data.items():
+        if section not in DEFAULTS:
+            raise ConfigError(f"{where}: unknown section [{section}]")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: [{section}] must be a table")
+        for key, value in table.items():
+            values[section][key] = _check(where, section, key, value)
+
+    root = source.resolve().parent if source else Path.cwd()
+    for section, key in PATH_KEYS:
+        if values[section][key]:
+            values[section][key] = str((root / Path(values[section][key]).expanduser()).resolve())
+    _check_semantics(where, values)
+    env = os.environ if environ is None else environ
+    secrets = {name: env.get(var, "") for name, var in SECRET_ENV.items()}
+    return Config(values=values, source=source, root=root, secrets=secrets)
+
+
+def _check(where: str, section: str, key: str, value: Any) -> Any:
+    if key not in DEFAULTS[section]:
+        raise ConfigError(f"{where}: unknown key {section}.{key}")
+    default = DEFAULTS[section][key]
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(
+            f"{where}: {section}.{key} must be {type(default).__name__}, "
+            f"not {type(value).__name__} ({value!r})"
+        )
+    choices = CHOICES.get((section, key))
+    if choices and value not in choices:
+        raise ConfigError(f"{where}: {section}.{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
+    smtp = values["smtp"]
+    if not 1 <= smtp["port"] <= 65535:
+        raise ConfigError(f"{where}: smtp.port must be between 1 and 65535")
+    if smtp["connections"] < 1:
+        raise ConfigError(f"{where}: smtp.connections must be at least 1")
+    if smtp["rate_limit"] < 0:
+        raise ConfigError(f"{where}: smtp.rate_limit must be 0 (no limit) or more")
+    if smtp["timeout"] <= 0:
+        raise ConfigError(f"{where}: smtp.timeout must be more than 0")
+    try:
+        ZoneInfo(values["schedule"]["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{where}: schedule.timezone {values['schedule']['timezone']!r} is not a known time zone"
+        ) from None
+    parse_duration(values["schedule"]["max_lateness"], f"{where}: schedule.max_lateness")
+    base = values["newsletter"]["base_url"]
+    if not re.match(r"^https?://[^/\s]+", base):
+        raise ConfigError(f"{where}: newsletter.base_url must start with http:// or https://")

@@ -1,0 +1,29 @@
+"""Domain exceptions. Each carries the CLI exit status of the contract."""
+
+
+class NewsletterError(Exception):
+    """Base class: an expected failure with a one-line message."""
+
+    exit_code = 2
+
+
+class ConfigError(NewsletterError):
+    """Bad config file, key or value (exit 2)."""
+
+
+class ContentError(NewsletterError):
+    """An article that cannot be read at all (exit 2)."""
+
+
+class InputError(NewsletterError):
+    """Bad command input: unknown slug, issue id, address, CSV file (exit 2)."""
+
+
+class HeaderError(InputError):
+    """A header value carrying CR, LF, NUL or an encoded newline (exit 2)."""
+
+
+class TransportError(NewsletterError):
+    """The mail server could not be reached or refused login (exit 3)."""
+
+    exit_code = 3

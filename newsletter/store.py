@@ -1,0 +1,139 @@
+"""SQLite storage: schema, migrations and connections.
+
+One file (``[database] path``), WAL mode, schema versioned with ``PRAGMA user_version`` and
+migrated forward on every open. Times are stored as UTC ISO-8601 strings
+(``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``), so they sort as text.
+"""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import ConfigError
+
+#: Each entry moves the schema from version i to i+1. Append only; never edit a shipped one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE subscribers (
+        id              INTEGER PRIMARY KEY,
+        email           TEXT NOT NULL,
+        email_key       TEXT NOT NULL UNIQUE,      -- lower-cased email: uniqueness is case-insensitive
+        name            TEXT NOT NULL DEFAULT '',
+        status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'unsubscribed')),
+        subscribed_at   TEXT NOT NULL,
+        unsubscribed_at TEXT
+    );
+    CREATE INDEX subscribers_status ON subscribers (status, id);
+
+    CREATE TABLE issues (
+        id          INTEGER PRIMARY KEY,
+        subject     TEXT NOT NULL DEFAULT '',      -- '' = derived from the lead article
+        articles    TEXT NOT NULL,                 -- JSON list of article slugs or paths, in order
+        state       TEXT NOT NULL DEFAULT 'draft'
+                    CHECK (state IN ('draft', 'scheduled', 'sending', 'sent', 'missed', 'cancelled')),
+        send_at     TEXT,                          -- UTC; set when scheduled
+        created_at  TEXT NOT NULL,
+        started_at  TEXT,
+        finished_at TEXT,
+        -- the rendered issue, frozen when sending starts, so that a resumed send and the web view
+        -- show exactly what was sent (placeholders still in place)
+        rendered_subject   TEXT,
+        rendered_preheader TEXT,
+        rendered_html      TEXT,
+        rendered_text      TEXT
+    );
+
+    CREATE TABLE deliveries (
+        issue_id        INTEGER NOT NULL REFERENCES issues (id),
+        subscriber_id   INTEGER NOT NULL REFERENCES subscribers (id),
+        state           TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,                      -- UTC; NULL = now
+        last_error      TEXT,
+        message_id      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL,
+        PRIMARY KEY (issue_id, subscriber_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_state ON deliveries (issue_id, state, next_attempt_at);
+
+    CREATE TABLE test_addresses (
+        email    TEXT PRIMARY KEY COLLATE NOCASE,
+        added_at TEXT NOT NULL
+    );
+    """,
+]
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def to_db_time(moment: datetime) -> str:
+    """A timezone-aware datetime as the stored UTC text."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def from_db_time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating folders and the file as needed) and migrate the database.
+
+    Autocommit mode (``isolation_level=None``): callers group writes with explicit
+    ``BEGIN IMMEDIATE`` / ``COMMIT`` (see :func:`transaction`).
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"{path}: cannot open database: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot create database: {exc.strerror}") from None
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema to the newest version, one migration per transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise sqlite3.DatabaseError(
+            f"schema version {version} is newer than this program knows ({len(MIGRATIONS)})"
+        )
+    for number in range(version, len(MIGRATIONS)):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("PRAGMA user_version").fetchone()[0] == number:
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+class transaction:
+    """``with transaction(conn):`` runs the block in ``BEGIN IMMEDIATE`` … ``COMMIT``."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
