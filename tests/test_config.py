@@ -1,0 +1,72 @@
+"""The config loader: defaults, file, relative paths, unknown keys and wrong types."""
+from __future__ import annotations
+
+import pytest
+
+from newsletter.config import load_config
+from newsletter.errors import ConfigError
+
+
+def test_defaults_without_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSLETTER_CONFIG", raising=False)
+    cfg = load_config(environ={})
+    assert cfg.source is None
+    assert cfg["smtp"]["backend"] == "outbox"
+    assert cfg.database_path == tmp_path / "instance" / "newsletter.db"
+    assert cfg.max_lateness.total_seconds() == 6 * 3600
+
+
+def test_paths_are_relative_to_the_config_file(tmp_path):
+    sub = tmp_path / "site"
+    sub.mkdir()
+    (sub / "config.toml").write_text('[database]\npath = "data/n.db"\n[smtp]\nconnections = 2\n')
+    cfg = load_config(sub / "config.toml", environ={})
+    assert cfg.database_path == sub / "data" / "n.db"
+    assert cfg["smtp"]["connections"] == 2
+
+
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ("[smtp]\nhots = 'x'\n", "smtp.hots"),
+        ("[smtp]\nport = '25'\n", "smtp.port"),
+        ("[content]\nfull_text = 1\n", "content.full_text"),
+        ("[mystery]\na = 1\n", "[mystery]"),
+        ("[schedule]\ntimezone = 'Mars/Olympus'\n", "schedule.timezone"),
+        ("[schedule]\nmax_lateness = 'soon'\n", "schedule.max_lateness"),
+        ("[smtp]\nsecurity = 'ssl'\n", "smtp.security"),
+        ("[smtp\n", "invalid TOML"),
+    ],
+)
+def test_bad_config_names_the_file_and_key(tmp_path, text, named):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path, environ={})
+    message = str(err.value)
+    assert str(path) in message and named in message and "\n" not in message
+
+
+def test_secrets_come_only_from_the_environment(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[smtp]\npassword = 'hunter2'\n")
+    with pytest.raises(ConfigError, match="smtp.password"):
+        load_config(path, environ={})
+    cfg = load_config(None, environ={"NEWSLETTER_SMTP_PASSWORD": "s3cret"})
+    assert cfg.secret("smtp_password") == "s3cret"
+
+
+def test_cli_reports_config_errors_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "bad.toml"
+    path.write_text("[smtp]\nport = 'x'\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsletter", "--config", str(path), "serve", "--port", "1"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "smtp.port" in proc.stderr
+    assert "Traceback" not in proc.stderr
