@@ -10,7 +10,7 @@ from newsletter.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
-SEED = ROOT.parent / "shared" / "seeds" / "000_c1508f7e4351951f.txt"
+SEED = ROOT / "tests" / "samples" / "000_c1508f7e4351951f.txt"  # copy of shared/seeds
 
 
 @pytest.fixture
