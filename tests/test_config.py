@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import ROOT
+
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
 
@@ -70,3 +72,13 @@ def test_cli_reports_config_errors_in_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "smtp.port" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_example_config_documents_every_key_with_its_default():
+    """config.example.toml loads as is and equals the built-in defaults, key for key."""
+    import tomllib
+
+    from newsletter.config import DEFAULTS
+
+    example = tomllib.loads((ROOT / "config.example.toml").read_text())
+    assert example == DEFAULTS
