@@ -3,11 +3,26 @@
 Ghost-style: the issue is rendered and inlined once; per-recipient values are placeholder
 tokens filled in at the very end by :meth:`RenderedIssue.fill`. Preview, test send and the
 real send all go through :func:`render_issue`.
+
+Both parts come from the same view of the articles (:func:`issue_view`), each through its own
+template in ``templates/email/``: ``digest.html`` (styles written once in its ``<style>``,
+inlined by premailer) and ``digest.txt`` (wrapped at 78 columns, links written out).
 """
 from __future__ import annotations
 
+import logging
+import re
+import textwrap
 from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
 from html import escape
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from .content import Article, Block, Inline
 
 #: Per-recipient values and the tokens that stand for them in a rendered issue. Tokens are
 #: plain ASCII word characters, so quoted-printable encoding leaves them intact (it may still
@@ -18,6 +33,12 @@ TOKENS: dict[str, str] = {
     "unsubscribe_url": "NLTOKxUNSUBSCRIBExNLTOK",
     "webview_url": "NLTOKxWEBVIEWxNLTOK",
 }
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+TEXT_WIDTH = 78
+PREHEADER_LENGTH = 150
+SHORT_EXCERPT_LENGTH = 220
+RTL_LANGUAGES = {"ar", "fa", "he", "ur", "yi"}
 
 
 @dataclass(frozen=True)
@@ -37,3 +58,241 @@ class RenderedIssue:
             html = html.replace(token, escape(value, quote=True))
             text = text.replace(token, value)
         return html, text
+
+
+def render_issue(
+    articles: list[Article],
+    config,
+    *,
+    subject: str | None = None,
+    issue_date: date | None = None,
+) -> RenderedIssue:
+    """Render ``articles`` (the first is the lead) once, with TOKENS for per-recipient values."""
+    view = issue_view(articles, config, subject=subject, issue_date=issue_date)
+    html = _inline(_environment().get_template("digest.html").render(view))
+    text = _environment().get_template("digest.txt").render(view)
+    return RenderedIssue(
+        subject=view["subject"], preheader=view["preheader"], html=html, text=text.rstrip() + "\n"
+    )
+
+
+# --- the view both templates read -------------------------------------------------------------
+
+
+def issue_view(
+    articles: list[Article],
+    config,
+    *,
+    subject: str | None = None,
+    issue_date: date | None = None,
+) -> dict[str, Any]:
+    """Everything the templates show, as plain values (HTML-safe only where typed Markup)."""
+    if not articles:
+        raise ValueError("an issue needs at least one article")
+    settings = config["newsletter"]
+    full_text = bool(config["content"]["full_text"])
+    if issue_date is None:
+        issue_date = datetime.now(config.timezone).date()
+    lead, *rest = articles
+    language = settings.get("language", "en") or "en"
+    return {
+        "name": settings["name"],
+        "lang": language,
+        "dir": "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr",
+        "issue_date": long_date(issue_date),
+        "subject": one_line(subject) if subject and subject.strip() else one_line(lead.title),
+        "preheader": shorten(one_line(lead.excerpt or _opening(lead)), PREHEADER_LENGTH),
+        "postal_address": settings["postal_address"],
+        "full_text": full_text,
+        "lead": _article_view(lead, config, full_text=full_text),
+        "others": [_article_view(a, config, full_text=full_text) for a in rest],
+        "tokens": TOKENS,
+    }
+
+
+def _article_view(article: Article, config, *, full_text: bool) -> dict[str, Any]:
+    excerpt = article.excerpt or _opening(article)
+    blocks = [b for b in article.blocks if _showable(b)] if full_text else []
+    quote = article.quote
+    if quote and any(b.kind == "quote" and _same(b.content, quote.text) for b in blocks):
+        quote = None  # the whole text already carries it
+    if blocks and blocks[0].kind == "paragraph" and _same(blocks[0].content, excerpt):
+        excerpt_shown = ""  # the standfirst opens the body already
+    else:
+        excerpt_shown = excerpt
+    meta = [m for m in (short_date(article.date), _read_time(article.read_time), article.author) if m]
+    image = article.image if _absolute(article.image) else ""
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "url": article_url(article, config),
+        "meta": meta,
+        "excerpt": excerpt_shown,
+        "short_excerpt": shorten(excerpt, SHORT_EXCERPT_LENGTH),
+        "quote": quote,
+        "author": article.author,
+        "author_bio": article.author_bio,
+        "disclaimer": article.disclaimer,
+        "image": image,
+        "image_alt": article.image_alt or article.title,
+        "blocks": blocks,
+    }
+
+
+def article_url(article: Article, config) -> str:
+    """The article's published URL, else its page on this app."""
+    return article.url if _absolute(article.url) else f"{config.base_url}/articles/{article.slug}"
+
+
+def _showable(block: Block) -> bool:
+    if block.kind == "image":
+        return _absolute(block.src)
+    if block.kind == "list":
+        return bool(block.items)
+    if block.kind == "rule":
+        return True
+    return block.content is not None and bool(block.content.text.strip())
+
+
+def _opening(article: Article) -> str:
+    """The opening paragraphs, for an article without an excerpt."""
+    text = " ".join(
+        b.content.text for b in article.blocks[:4] if b.kind == "paragraph" and b.content
+    )
+    return shorten(text, 300)
+
+
+def _same(inline: Inline | None, text: str) -> bool:
+    return inline is not None and one_line(inline.text) == one_line(text)
+
+
+def _absolute(url: str) -> bool:
+    return url.startswith(("https://", "http://"))
+
+
+def _read_time(minutes: int | None) -> str:
+    return f"{minutes} min read" if minutes else ""
+
+
+def short_date(day: date | None) -> str:
+    """``3 Dec 2025``."""
+    return f"{day.day} {day:%b %Y}" if day else ""
+
+
+def long_date(day: date) -> str:
+    """``3 December 2025``."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def one_line(text: str) -> str:
+    """Whitespace (newlines included) collapsed to single spaces."""
+    return " ".join(text.split())
+
+
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a sentence end when one is near enough,
+    else at a word boundary with an ellipsis."""
+    text = one_line(text)
+    if len(text) <= limit:
+        return text
+    ends = [m.end() for m in _SENTENCE_END.finditer(text + " ") if m.end() <= limit]
+    if ends and ends[-1] >= limit * 0.4:
+        return text[: ends[-1]]
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(" ,;:—–-") + "…"
+
+
+# --- plain-text helpers -----------------------------------------------------------------------
+
+_URL = re.compile(r"^[(<]?(https?://|mailto:)|^NLTOKx")
+
+
+def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None) -> str:
+    """``text`` filled to ``width`` columns; line breaks in it are kept. Only URLs may overrun
+    (they are never broken); other over-long words are split."""
+    first = indent if first is None else first
+    lines: list[str] = []
+    room = max(width - max(len(indent), len(first)), 10)
+    for n, line in enumerate(text.split("\n")):
+        words: list[str] = []
+        for word in line.split():
+            if len(word) > room and not _URL.search(word):
+                words.extend(word[i : i + room] for i in range(0, len(word), room))
+            else:
+                words.append(word)
+        filled = textwrap.fill(
+            " ".join(words),
+            width=width,
+            initial_indent=first if n == 0 else indent,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines.append(filled or (first if n == 0 else indent).rstrip())
+    return "\n".join(lines)
+
+
+def underline(text: str, char: str = "=", width: int = TEXT_WIDTH) -> str:
+    """A heading: ``text`` wrapped, with a line of ``char`` under its longest line."""
+    body = wrap(one_line(text), width)
+    return f"{body}\n{char * min(width, max(len(line) for line in body.splitlines()))}"
+
+
+# --- templates and inlining -------------------------------------------------------------------
+
+
+def _markup(inline: Inline | None) -> Markup:
+    """An Inline's HTML: already made safe by the parser's allowlist."""
+    return Markup(inline.html) if inline is not None else Markup("")
+
+
+@cache
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"], default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(wrap=wrap, underline=underline, inline_html=_markup, one_line=one_line)
+    return env
+
+
+@cache
+def _premailer():
+    """One Premailer per process, configured never to touch the network."""
+    import cssutils
+    from premailer import Premailer
+
+    cssutils.log.setLevel(logging.CRITICAL)
+    return Premailer(
+        base_url=None,  # nothing is joined or fetched
+        disable_link_rewrites=True,  # hrefs (and the tokens in them) stay exactly as written
+        preserve_internal_links=True,
+        allow_network=False,  # <link rel=stylesheet> is never loaded
+        allow_loading_external_files=False,
+        external_styles=None,
+        keep_style_tags=False,  # inlined rules leave; @media and :pseudo rules stay in <style>
+        strip_important=False,
+        exclude_pseudoclasses=True,
+        disable_basic_attributes=["width", "height"],  # the template sets pixel widths itself
+        align_floating_images=False,
+        disable_validation=True,
+        cache_css_parsing=True,
+        cssutils_logging_level=logging.CRITICAL,
+    )
+
+
+def _inline(html: str) -> str:
+    """Move the template's <style> rules into style attributes (once per render)."""
+    out = _premailer().transform(html, pretty_print=False)
+    if not out.lstrip().lower().startswith("<!doctype"):
+        out = "<!DOCTYPE html>\n" + out
+    return out
