@@ -81,3 +81,4 @@ def main() -> None:
 # Register each area's commands (imported for their side effect on `cli`).
 from . import content as _content  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
+from . import subscribers as _subscribers  # noqa: E402,F401

@@ -1,0 +1,91 @@
+"""``subscribers import|add|remove|list|export``."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import subscribers as subs
+from ..store import connect
+from . import cli, current_config
+
+
+def _conn():
+    return connect(current_config().database_path)
+
+
+@cli.group()
+def subscribers() -> None:
+    """Manage the subscriber list."""
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(dir_okay=True))
+def import_(file: str) -> None:
+    """Import subscribers from a CSV file with an `email` column (`name` optional).
+
+    Each rejected row is reported as FILE:LINE: reason and the rest are imported. Importing the
+    same file again changes nothing; an unsubscribed address stays unsubscribed; a different,
+    non-empty name updates the stored name. Exit status 1 when any row was rejected.
+    """
+    good, rejected = subs.read_csv(file)
+    for line in rejected:
+        click.echo(line, err=True)
+    new, present, renamed = subs.import_rows(_conn(), good)
+    report = subs.ImportReport(new=new, present=present, renamed=renamed, rejected=rejected)
+    click.echo(report.summary)
+    if renamed:
+        click.echo(f"updated the name of {renamed} existing subscriber{'s' * (renamed != 1)}")
+    if rejected:
+        click.get_current_context().exit(1)
+
+
+@subscribers.command()
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option(
+    "--resubscribe",
+    is_flag=True,
+    help="Re-activate an address that had unsubscribed (only with the subscriber's consent).",
+)
+def add(email: str, name: str, resubscribe: bool) -> None:
+    """Add one subscriber.
+
+    An address that unsubscribed stays unsubscribed unless --resubscribe is given.
+    """
+    sub, outcome = subs.add(_conn(), email, name, resubscribe=resubscribe)
+    if outcome == "added":
+        click.echo(f"added {sub.email}")
+    elif outcome == "exists":
+        click.echo(f"{sub.email} is already subscribed")
+    elif outcome == "resubscribed":
+        click.echo(f"resubscribed {sub.email}")
+    else:
+        click.echo(
+            f"{sub.email} unsubscribed on {sub.unsubscribed_at[:10]}; left unsubscribed"
+            " (use --resubscribe if they asked to come back)",
+            err=True,
+        )
+
+
+@subscribers.command()
+@click.argument("email")
+def remove(email: str) -> None:
+    """Unsubscribe an address. It is kept (marked unsubscribed), so no import brings it back."""
+    sub, changed = subs.remove(_conn(), email)
+    click.echo(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed")
+
+
+@subscribers.command("list")
+@click.option("--status", type=click.Choice(subs.STATUSES), help="Only subscribers with this status.")
+def list_(status: str | None) -> None:
+    """List subscribers, one a line: email, name, status (tab-separated)."""
+    out = sys.stdout
+    for sub in subs.iter_subscribers(_conn(), status):
+        out.write(f"{sub.email}\t{sub.name}\t{sub.status}\n")
+
+
+@subscribers.command()
+def export() -> None:
+    """Write all subscribers as CSV to stdout: email,name,status,subscribed_at,unsubscribed_at."""
+    subs.export_csv(_conn(), sys.stdout)

@@ -1,0 +1,311 @@
+"""Subscribers: validation, normalisation, add/remove, streaming reads, CSV import and export.
+
+Addresses are checked with email-validator (syntax only, no DNS) and stored in its normalised
+form (domain lower-cased, local part kept as written). Uniqueness is case-insensitive through
+``email_key``. Addresses whose local part needs SMTPUTF8 are refused: not every server takes them.
+
+"Remove" never deletes: it marks the subscriber unsubscribed, which keeps the delivery ledger
+exact and stops a later import from bringing the address back. Re-importing an unsubscribed
+address leaves it unsubscribed; only ``add --resubscribe`` (an explicit operator decision)
+re-activates it. A re-import that gives a (non-empty) different name updates the name.
+
+Nothing here loads the subscriber list whole: reads go in id-ordered batches, counts are SQL.
+"""
+from __future__ import annotations
+
+import csv
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from email_validator import EmailNotValidError, validate_email
+
+from .errors import InputError
+from .store import now_utc, to_db_time, transaction
+
+STATUSES = ("active", "unsubscribed")
+EXPORT_FIELDS = ("email", "name", "status", "subscribed_at", "unsubscribed_at")
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    id: int
+    email: str
+    name: str
+    status: str
+    subscribed_at: str
+    unsubscribed_at: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "Subscriber":
+        return cls(*(row[k] for k in ("id", "email", "name", "status", "subscribed_at", "unsubscribed_at")))
+
+
+_COLUMNS = "id, email, name, status, subscribed_at, unsubscribed_at"
+
+
+def normalize_email(text: str) -> str:
+    """The normalised address, or :class:`ValueError` with email-validator's reason."""
+    text = text.strip()
+    if not text:
+        raise ValueError("empty email address")
+    try:
+        return validate_email(text, check_deliverability=False, allow_smtputf8=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def email_key(email: str) -> str:
+    """The case-insensitive identity of a normalised address."""
+    return email.lower()
+
+
+def clean_name(name: str | None) -> str:
+    """A display name on one line (CR, LF, NUL and other control characters become spaces)."""
+    if not name:
+        return ""
+    return " ".join("".join(c if c.isprintable() else " " for c in name).split())
+
+
+# -- single subscribers -------------------------------------------------------------------------
+
+
+def find(conn: sqlite3.Connection, email: str) -> Subscriber | None:
+    """The subscriber with this address (any case), or None."""
+    try:
+        key = email_key(normalize_email(email))
+    except ValueError:
+        key = email_key(email.strip())
+    row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE email_key = ?", (key,)).fetchone()
+    return Subscriber.from_row(row) if row else None
+
+
+def get(conn: sqlite3.Connection, subscriber_id: int) -> Subscriber | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
+    return Subscriber.from_row(row) if row else None
+
+
+def add(
+    conn: sqlite3.Connection,
+    email: str,
+    name: str = "",
+    *,
+    resubscribe: bool = False,
+    now: datetime | None = None,
+) -> tuple[Subscriber, str]:
+    """Add one address. Returns the subscriber and what happened:
+
+    ``added``, ``exists`` (already active; a given name replaces the stored one),
+    ``unsubscribed`` (left unsubscribed: it asked to leave), or ``resubscribed``
+    (only with ``resubscribe=True``). A bad address is an :class:`InputError`.
+    """
+    try:
+        normalized = normalize_email(email)
+    except ValueError as exc:
+        raise InputError(f"{email!r}: {exc}") from None
+    name = clean_name(name)
+    stamp = to_db_time(now or now_utc())
+    with transaction(conn):
+        row = conn.execute(
+            "SELECT id, status FROM subscribers WHERE email_key = ?", (email_key(normalized),)
+        ).fetchone()
+        if row is None:
+            cur = conn.execute(
+                "INSERT INTO subscribers (email, email_key, name, status, subscribed_at)"
+                " VALUES (?, ?, ?, 'active', ?)",
+                (normalized, email_key(normalized), name, stamp),
+            )
+            outcome, sid = "added", cur.lastrowid
+        else:
+            sid = row["id"]
+            if name:
+                conn.execute("UPDATE subscribers SET name = ? WHERE id = ?", (name, sid))
+            if row["status"] == "active":
+                outcome = "exists"
+            elif resubscribe:
+                conn.execute(
+                    "UPDATE subscribers SET status = 'active', subscribed_at = ?, unsubscribed_at = NULL"
+                    " WHERE id = ?",
+                    (stamp, sid),
+                )
+                outcome = "resubscribed"
+            else:
+                outcome = "unsubscribed"
+    return get(conn, sid), outcome
+
+
+def unsubscribe(conn: sqlite3.Connection, subscriber_id: int, *, now: datetime | None = None) -> bool:
+    """Mark a subscriber unsubscribed; True if it was active. Repeatable."""
+    cur = conn.execute(
+        "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?"
+        " WHERE id = ? AND status = 'active'",
+        (to_db_time(now or now_utc()), subscriber_id),
+    )
+    return cur.rowcount > 0
+
+
+def remove(conn: sqlite3.Connection, email: str, *, now: datetime | None = None) -> tuple[Subscriber, bool]:
+    """Unsubscribe an address (kept, never deleted). Returns it and whether it was active."""
+    sub = find(conn, email)
+    if sub is None:
+        raise InputError(f"{email}: no such subscriber")
+    changed = unsubscribe(conn, sub.id, now=now)
+    return get(conn, sub.id), changed
+
+
+# -- many subscribers ---------------------------------------------------------------------------
+
+
+def iter_subscribers(
+    conn: sqlite3.Connection, status: str | None = None, *, after_id: int = 0, batch: int = BATCH
+) -> Iterator[Subscriber]:
+    """Every subscriber (or those with ``status``) in id order, read ``batch`` rows at a time."""
+    if status is not None and status not in STATUSES:
+        raise InputError(f"unknown status {status!r} (active or unsubscribed)")
+    where = "id > ?" + (" AND status = ?" if status else "")
+    last = after_id
+    while True:
+        args = (last, status, batch) if status else (last, batch)
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM subscribers WHERE {where} ORDER BY id LIMIT ?", args
+        ).fetchall()
+        if not rows:
+            return
+        for row in rows:
+            yield Subscriber.from_row(row)
+        last = rows[-1]["id"]
+
+
+def iter_active(conn: sqlite3.Connection, *, after_id: int = 0, batch: int = BATCH) -> Iterator[Subscriber]:
+    """Active subscribers in id order, in batches (what a send goes through)."""
+    return iter_subscribers(conn, "active", after_id=after_id, batch=batch)
+
+
+def count(conn: sqlite3.Connection, status: str | None = None) -> int:
+    if status is None:
+        return conn.execute("SELECT count(*) FROM subscribers").fetchone()[0]
+    return conn.execute("SELECT count(*) FROM subscribers WHERE status = ?", (status,)).fetchone()[0]
+
+
+def export_csv(conn: sqlite3.Connection, out) -> int:
+    """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``; returns the count."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_FIELDS)
+    n = 0
+    for sub in iter_subscribers(conn):
+        writer.writerow([sub.email, sub.name, sub.status, sub.subscribed_at, sub.unsubscribed_at or ""])
+        n += 1
+    return n
+
+
+# -- CSV import ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an import did. ``rejected`` holds ``FILE:LINE: reason`` lines in file order."""
+
+    new: int = 0
+    present: int = 0
+    renamed: int = 0
+    rejected: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        return f"imported {self.new} new, {self.present} already present, {len(self.rejected)} rejected"
+
+
+def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Read and validate a subscriber CSV without touching the database.
+
+    Returns the good rows as ``(email, email_key, name)`` (first occurrence of each address)
+    and the rejected rows as ``FILE:LINE: reason``. Line numbers are those of the file (the
+    header is line 1; a quoted field spanning lines counts from its row's first line).
+    Raises :class:`InputError` for a file that cannot be read as CSV or has no ``email`` column.
+    """
+    path = Path(path)
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a CSV file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+    good: list[tuple[str, str, str]] = []
+    rejected: list[str] = []
+    first_line: dict[str, int] = {}
+    with handle:
+        reader = csv.reader(handle)
+        line = 1
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise InputError(f"{path}: empty file, expected a header row with an 'email' column")
+            names = [h.strip().lower() for h in header]
+            if "email" not in names:
+                raise InputError(f"{path}:1: no 'email' column in the header row")
+            email_col = names.index("email")
+            name_col = names.index("name") if "name" in names else None
+            line = reader.line_num + 1
+            for row in reader:
+                start, line = line, reader.line_num + 1
+                if not row or all(not cell.strip() for cell in row):
+                    continue  # blank line
+                if "\0" in "".join(row):
+                    raise InputError(f"{path}:{start}: NUL byte: not a CSV text file")
+                raw = row[email_col] if email_col < len(row) else ""
+                try:
+                    normalized = normalize_email(raw)
+                except ValueError as exc:
+                    rejected.append(f"{path}:{start}: {exc}")
+                    continue
+                key = email_key(normalized)
+                if key in first_line:
+                    rejected.append(f"{path}:{start}: duplicate of line {first_line[key]} ({normalized})")
+                    continue
+                first_line[key] = start
+                name = row[name_col] if name_col is not None and name_col < len(row) else ""
+                good.append((normalized, key, clean_name(name)))
+        except UnicodeDecodeError:
+            raise InputError(f"{path}:{line}: not UTF-8 text: not a CSV file") from None
+        except csv.Error as exc:
+            raise InputError(f"{path}:{line}: not a readable CSV file: {exc}") from None
+    return good, rejected
+
+
+def import_rows(
+    conn: sqlite3.Connection, rows: list[tuple[str, str, str]], *, now: datetime | None = None
+) -> tuple[int, int, int]:
+    """Insert ``(email, email_key, name)`` rows in one transaction; returns (new, present, renamed).
+
+    Existing addresses keep their status (an unsubscribed one stays unsubscribed) and their
+    stored spelling; a non-empty, different name replaces the stored name.
+    """
+    stamp = to_db_time(now or now_utc())
+    with transaction(conn):
+        before = conn.total_changes
+        conn.executemany(
+            "INSERT INTO subscribers (email, email_key, name, status, subscribed_at)"
+            " VALUES (?, ?, ?, 'active', ?) ON CONFLICT (email_key) DO NOTHING",
+            ((email, key, name, stamp) for email, key, name in rows),
+        )
+        new = conn.total_changes - before
+        before = conn.total_changes
+        conn.executemany(
+            "UPDATE subscribers SET name = ?1 WHERE email_key = ?2 AND ?1 != '' AND name != ?1",
+            ((name, key) for _, key, name in rows if name),
+        )
+        renamed = conn.total_changes - before
+    return new, len(rows) - new, renamed
+
+
+def import_csv(conn: sqlite3.Connection, path: str | Path, *, now: datetime | None = None) -> ImportReport:
+    """Validate and import a subscriber CSV (see :func:`read_csv` and :func:`import_rows`)."""
+    good, rejected = read_csv(path)
+    new, present, renamed = import_rows(conn, good, now=now)
+    return ImportReport(new=new, present=present, renamed=renamed, rejected=rejected)
