@@ -1,0 +1,169 @@
+"""Subscribers: validation, CSV import (bad rows by line, idempotent), add/remove/list/export."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsletter import subscribers as subs
+from newsletter.errors import InputError
+from newsletter.store import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def conn(config):
+    return connect(config.database_path)
+
+
+def run(tmp_path: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    """The real command line in a subprocess, with state in tmp_path."""
+    cfg = tmp_path / "config.toml"
+    if not cfg.exists():
+        cfg.write_text('[database]\npath = "instance/newsletter.db"\n')
+    env = {**os.environ, "NEWSLETTER_CONFIG": str(cfg)}
+    return subprocess.run(
+        [sys.executable, "-m", "newsletter", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, input=input, timeout=60,
+    )
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+MESSY = (
+    "\ufeffName,E-Mail Source,EMAIL\n"     # 1: header with BOM, mixed case, an extra column
+    "Ann,web,ann@Example.COM\n"            # 2: good; domain lower-cased
+    "Bob,web,bob-at-example.com\n"         # 3: no @
+    "\n"                                   # 4: blank line, skipped silently
+    '"Carl\nSmith",web,carl@example.com\n'  # 5-6: a quoted name over two lines
+    "Ann again,web,ANN@example.com\n"      # 7: duplicate of line 2 (case-insensitive)
+    ",web,\n"                              # 8: empty address
+    "Dee,web,dee@example.org\n"            # 9: good
+    "Eve,web,eve@localhost\n"              # 10: no dot in the domain
+)
+
+
+def test_import_reports_bad_rows_by_file_line_and_imports_the_rest(tmp_path):
+    csv_file = write(tmp_path / "list.csv", MESSY)
+    proc = run(tmp_path, "subscribers", "import", str(csv_file))
+    assert proc.returncode == 1, proc.stderr
+    errors = proc.stderr.splitlines()
+    assert [e.split(": ", 1)[0] for e in errors] == [f"{csv_file}:{n}" for n in (3, 7, 8, 10)]
+    assert "@-sign" in errors[0]
+    assert "duplicate of line 2" in errors[1]
+    assert "empty" in errors[2]
+    assert proc.stdout.splitlines()[0] == "imported 3 new, 0 already present, 4 rejected"
+
+    listed = run(tmp_path, "subscribers", "list").stdout.splitlines()
+    assert listed == [
+        "ann@example.com\tAnn\tactive",
+        "carl@example.com\tCarl Smith\tactive",
+        "dee@example.org\tDee\tactive",
+    ]
+
+
+def test_reimport_is_idempotent_and_unsubscribed_stays_unsubscribed(tmp_path):
+    csv_file = write(tmp_path / "list.csv", "email,name\na@example.com,A\nb@example.com,B\nc@example.com,C\n")
+    assert run(tmp_path, "subscribers", "import", str(csv_file)).returncode == 0
+    removed = run(tmp_path, "subscribers", "remove", "B@EXAMPLE.com")
+    assert removed.returncode == 0 and "unsubscribed b@example.com" in removed.stdout
+    before = run(tmp_path, "subscribers", "export").stdout
+
+    again = run(tmp_path, "subscribers", "import", str(csv_file))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "imported 0 new, 3 already present, 0 rejected"
+    assert run(tmp_path, "subscribers", "export").stdout == before  # nothing changed, timestamps included
+    assert run(tmp_path, "subscribers", "list", "--status", "active").stdout.split() == [
+        "a@example.com", "A", "active", "c@example.com", "C", "active"]
+    assert run(tmp_path, "subscribers", "list", "--status", "unsubscribed").stdout.split() == [
+        "b@example.com", "B", "unsubscribed"]
+
+
+def test_reimport_updates_a_changed_name_only(conn, tmp_path):
+    first = write(tmp_path / "a.csv", "email,name\na@example.com,Ann\nb@example.com,Bob\n")
+    second = write(tmp_path / "b.csv", "email,name\nA@example.com,Ann Lee\nb@example.com,\n")
+    subs.import_csv(conn, first)
+    report = subs.import_csv(conn, second)
+    assert (report.new, report.present, report.renamed) == (0, 2, 1)
+    assert subs.find(conn, "a@example.com").name == "Ann Lee"
+    assert subs.find(conn, "b@example.com").name == "Bob"  # an empty name never erases one
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (None, "no such file"),
+        ("name,address\nAnn,a@example.com\n", ":1: no 'email' column"),
+        ("", "empty file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "not UTF-8"),
+        ("email\na@example.com\nb@exa\x00mple.com\n", ":3: NUL byte"),
+    ],
+)
+def test_unreadable_or_wrong_files_exit_2_with_one_line(tmp_path, content, expected):
+    path = tmp_path / "in.csv"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    proc = run(tmp_path, "subscribers", "import", str(path))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"error: {path}") and expected in proc.stderr
+    assert proc.stdout == ""
+    # nothing was imported
+    assert run(tmp_path, "subscribers", "list").stdout == ""
+
+
+def test_add_validates_and_keeps_an_unsubscribed_address_unsubscribed(tmp_path):
+    bad = run(tmp_path, "subscribers", "add", "someone@")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: 'someone@':")
+    assert run(tmp_path, "subscribers", "add", "Zoe@Example.com", "--name", "Zoe").stdout.strip() == "added Zoe@example.com"
+    assert "already subscribed" in run(tmp_path, "subscribers", "add", "zoe@example.COM").stdout
+    run(tmp_path, "subscribers", "remove", "zoe@example.com")
+    again = run(tmp_path, "subscribers", "add", "zoe@example.com")
+    assert again.returncode == 0 and "left unsubscribed" in again.stderr
+    assert "unsubscribed" in run(tmp_path, "subscribers", "list").stdout
+    back = run(tmp_path, "subscribers", "add", "zoe@example.com", "--resubscribe")
+    assert back.stdout.strip() == "resubscribed Zoe@example.com"
+    assert run(tmp_path, "subscribers", "list", "--status", "active").stdout.startswith("Zoe@example.com\tZoe\tactive")
+    missing = run(tmp_path, "subscribers", "remove", "nobody@example.com")
+    assert missing.returncode == 2 and "no such subscriber" in missing.stderr
+
+
+def test_export_is_csv_with_the_contract_columns(conn):
+    subs.add(conn, "a@example.com", 'Ann "the, quoted" One')
+    subs.add(conn, "b@example.com")
+    subs.remove(conn, "b@example.com")
+    out = io.StringIO()
+    assert subs.export_csv(conn, out) == 2
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert list(rows[0]) == ["email", "name", "status", "subscribed_at", "unsubscribed_at"]
+    assert rows[0]["name"] == 'Ann "the, quoted" One' and rows[0]["unsubscribed_at"] == ""
+    assert rows[1]["status"] == "unsubscribed" and rows[1]["unsubscribed_at"] >= rows[1]["subscribed_at"]
+
+
+def test_names_are_one_line_and_addresses_need_no_smtputf8(conn):
+    sub, _ = subs.add(conn, "x@example.com", "Evil\r\nBcc: victim@example.com\x00")
+    assert sub.name == "Evil Bcc: victim@example.com"
+    with pytest.raises(InputError):
+        subs.add(conn, "ü@example.com")
+    with pytest.raises(InputError):
+        subs.add(conn, "x@example.com\nBcc: y@example.com")
+
+
+def test_iteration_is_batched_in_id_order_without_loading_everything(conn):
+    subs.import_rows(conn, [(f"u{i}@example.com", f"u{i}@example.com", "") for i in range(25)])
+    subs.remove(conn, "u3@example.com")
+    seen = [s.email for s in subs.iter_active(conn, batch=4)]
+    assert seen == [f"u{i}@example.com" for i in range(25) if i != 3]
+    assert [s.email for s in subs.iter_active(conn, after_id=20, batch=4)] == [f"u{i}@example.com" for i in range(20, 25)]
+    assert (subs.count(conn), subs.count(conn, "active"), subs.count(conn, "unsubscribed")) == (25, 24, 1)
