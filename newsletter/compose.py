@@ -295,4 +295,26 @@ def _inline(html: str) -> str:
     out = _premailer().transform(html, pretty_print=False)
     if not out.lstrip().lower().startswith("<!doctype"):
         out = "<!DOCTYPE html>\n" + out
-    return out
+    return "\n".join(_break_line(line) for line in out.split("\n"))
+
+
+HTML_LINE_LIMIT = 800  # well under SMTP's 998, whatever transfer encoding the sender picks
+
+
+def _break_line(line: str) -> str:
+    """A long HTML line broken at spaces in text (between tags), where a newline means the same."""
+    out: list[str] = []
+    while len(line) > HTML_LINE_LIMIT:
+        cut = line.rfind(" ", 0, HTML_LINE_LIMIT)
+        while cut > 0 and not _outside_tag(line, cut):
+            cut = line.rfind(" ", 0, cut)
+        if cut <= 0:
+            break
+        out.append(line[:cut])
+        line = line[cut + 1 :]
+    out.append(line)
+    return "\n".join(out)
+
+
+def _outside_tag(line: str, i: int) -> bool:
+    return line.rfind(">", 0, i) >= line.rfind("<", 0, i)
