@@ -1,0 +1,149 @@
+"""``issue create|list|show|schedule|cancel`` and ``send-due`` (for cron)."""
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+
+import click
+
+from .. import issues as iss
+from ..errors import InputError
+from ..schedule import format_when, parse_when
+from ..store import connect, now_utc
+from . import cli, current_config
+
+SHOWN = 20  # recipients listed per problem state in `issue show`
+
+
+def _now() -> datetime:
+    """The current time; ``$NEWSLETTER_NOW`` (ISO-8601 with offset) overrides it, for tests."""
+    fake = os.environ.get("NEWSLETTER_NOW")
+    if not fake:
+        return now_utc()
+    try:
+        moment = datetime.fromisoformat(fake)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InputError(f"NEWSLETTER_NOW: {fake!r} is not an ISO-8601 time with an offset")
+    return moment
+
+
+def _subject(issue: iss.Issue) -> str:
+    return issue.subject or f"(subject from {issue.articles[0]})"
+
+
+@cli.group()
+def issue() -> None:
+    """Create, list, show, schedule and cancel newsletter issues."""
+
+
+@issue.command()
+@click.argument("articles", nargs=-1, required=True, metavar="SLUG_OR_PATH...")
+@click.option("--subject", default="", help="Subject line (default: from the lead article).")
+@click.option("--send-at", "send_at", metavar="ISO-8601",
+              help="When send-due sends it; without an offset, in [schedule] timezone.")
+def create(articles: tuple[str, ...], subject: str, send_at: str | None) -> None:
+    """Create an issue from one or more articles; prints its id on a line of its own."""
+    config = current_config()
+    refs = [iss.article_ref(ref, config.content_dir)[1] for ref in articles]
+    when = None
+    if send_at:
+        when = parse_when(send_at, config.timezone)
+        _check_not_stale(when.utc, config)
+    issue_id = iss.create(connect(config.database_path), refs, subject=subject,
+                          send_at=when.utc if when else None, now=_now())
+    click.echo(issue_id)
+    if when:
+        if when.note:
+            click.echo(when.note, err=True)
+        click.echo(f"issue {issue_id} scheduled for {format_when(when.utc, config.timezone)}", err=True)
+    else:
+        click.echo(f"issue {issue_id} created as a draft (schedule it with `issue schedule {issue_id} --at ...`)",
+                   err=True)
+
+
+def _check_not_stale(moment: datetime, config) -> None:
+    if _now() - moment > config.max_lateness:
+        raise InputError(
+            f"{format_when(moment, config.timezone)} is more than schedule.max_lateness"
+            f" ({config['schedule']['max_lateness']}) ago: send-due would never send it"
+        )
+
+
+@issue.command("list")
+def list_() -> None:
+    """List issues, newest first: id, state, send time, subject, delivery counts."""
+    config = current_config()
+    conn = connect(config.database_path)
+    for item in iss.list_issues(conn):
+        counts = iss.format_counts(iss.delivery_counts(conn, item))
+        click.echo(f"{item.id}\t{item.state}\t{format_when(item.send_at, config.timezone)}"
+                   f"\t{_subject(item)}\t{counts}")
+
+
+@issue.command()
+@click.argument("issue_id", type=int, metavar="ID")
+def show(issue_id: int) -> None:
+    """Show one issue: state, articles, times, delivery counts, and failed or unknown recipients."""
+    config = current_config()
+    conn = connect(config.database_path)
+    item = iss.get(conn, issue_id)
+    tz = config.timezone
+    click.echo(f"issue {item.id}: {item.state}")
+    click.echo(f"subject: {_subject(item)}")
+    click.echo(f"articles: {', '.join(item.articles)}")
+    click.echo(f"send at: {format_when(item.send_at, tz)}")
+    click.echo(f"created: {format_when(item.created_at, tz)}")
+    if item.started_at:
+        click.echo(f"started: {format_when(item.started_at, tz)}")
+    if item.finished_at:
+        click.echo(f"finished: {format_when(item.finished_at, tz)}")
+    counts = iss.delivery_counts(conn, item)
+    click.echo(f"deliveries: {iss.format_counts(counts)}")
+    titles = {
+        "unknown": f"unknown (in flight when a send was killed; resend with `send {item.id} --retry-unknown`):",
+        "failed": "failed:",
+    }
+    for state, title in titles.items():
+        if not counts[state]:
+            continue
+        click.echo(title)
+        for row in iss.problem_deliveries(conn, item.id, state, SHOWN):
+            click.echo(f"  {row['email']}\tattempts {row['attempts']}\t{row['last_error'] or ''}")
+        if counts[state] > SHOWN:
+            click.echo(f"  and {counts[state] - SHOWN} more")
+
+
+@issue.command("schedule")
+@click.argument("issue_id", type=int, metavar="ID")
+@click.option("--at", "at", required=True, metavar="ISO-8601",
+              help="Send time; without an offset, in [schedule] timezone.")
+def schedule_(issue_id: int, at: str) -> None:
+    """Set or change when send-due sends a draft, scheduled or missed issue."""
+    config = current_config()
+    when = parse_when(at, config.timezone)
+    if when.note:
+        click.echo(when.note, err=True)
+    item = iss.schedule(connect(config.database_path), issue_id, when.utc,
+                        now=_now(), max_lateness=config.max_lateness)
+    click.echo(f"issue {item.id} scheduled for {format_when(item.send_at, config.timezone)}")
+
+
+@issue.command()
+@click.argument("issue_id", type=int, metavar="ID")
+def cancel(issue_id: int) -> None:
+    """Cancel what has not gone yet (deliveries already sent stay recorded). Final."""
+    config = current_config()
+    conn = connect(config.database_path)
+    item, changed = iss.cancel(conn, issue_id)
+    counts = iss.delivery_counts(conn, item)
+    if changed:
+        click.echo(f"issue {item.id} cancelled ({counts['sent']} already sent)")
+    else:
+        click.echo(f"issue {item.id} was already cancelled")
+
+
+# `send-due` is added below once delivery's SendLock/send_issue are in place.
+_ = sys
