@@ -1,0 +1,84 @@
+"""Public links in each message: signed unsubscribe links and the web view of an issue.
+
+Tokens are signed with itsdangerous. Keys come from ``NEWSLETTER_SECRET_KEY``; key rotation:
+the variable may hold several keys separated by commas, newest first
+(``NEWSLETTER_SECRET_KEY="new-key,old-key"``): the first signs, every one verifies, so links
+in messages already sent keep working until the old key is dropped. With no key set (a fresh
+install) a random key is generated once and kept in ``<instance>/secret_key`` (mode 0600).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .config import Config
+from .errors import InputError
+
+KEY_FILE = "secret_key"
+
+
+def secret_keys(config: Config) -> list[str]:
+    """The signing keys, newest first (see module docstring). Also used for web sessions."""
+    keys = [key.strip() for key in config.secret("secret_key").split(",") if key.strip()]
+    return keys or [_instance_key(config.instance_path / KEY_FILE)]
+
+
+def _instance_key(path: Path) -> str:
+    """The key kept in ``path``, created (0600, race-free) when missing."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+@lru_cache(maxsize=8)
+def _serializer(keys: tuple[str, ...]) -> URLSafeSerializer:
+    # itsdangerous signs with the last key of the list and verifies with all of them
+    return URLSafeSerializer(list(reversed(keys)), salt="newsletter.unsubscribe")
+
+
+def unsubscribe_token(config: Config, subscriber_id: int, email: str) -> str:
+    """A signed token naming the subscriber (id and address)."""
+    return _serializer(tuple(secret_keys(config))).dumps([subscriber_id, email])
+
+
+def unsubscribe_url(config: Config, subscriber_id: int, email: str) -> str:
+    """The subscriber's one-click unsubscribe URL (``List-Unsubscribe`` and the footer link)."""
+    return f"{config.base_url}/unsubscribe/{unsubscribe_token(config, subscriber_id, email)}"
+
+
+def read_unsubscribe_token(config: Config, token: str) -> tuple[int, str]:
+    """(subscriber id, email) named by a token; InputError when forged, altered or malformed."""
+    try:
+        value = _serializer(tuple(secret_keys(config))).loads(token)
+    except BadSignature:
+        raise InputError("unsubscribe link: invalid or altered token") from None
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not isinstance(value[0], int)
+        or not isinstance(value[1], str)
+    ):
+        raise InputError("unsubscribe link: malformed token")
+    return value[0], value[1]
+
+
+def webview_url(config: Config, issue_id: int | None, token: str | None = None) -> str:
+    """The public web view of an issue; ``token`` (an unsubscribe token) personalises it."""
+    if issue_id is None:
+        return f"{config.base_url}/issues/"
+    url = f"{config.base_url}/issues/{issue_id}/view"
+    return f"{url}?t={token}" if token else url

@@ -1,0 +1,248 @@
+"""Messages: the MIME of an issue assembled once, personal values spliced in per recipient.
+
+:class:`MessageTemplate` builds the headers and the ``multipart/alternative`` body
+(text/plain then text/html, UTF-8, quoted-printable) once per issue. The rendered issue holds
+placeholder tokens (:data:`compose.TOKENS`); the body is cut at every token and each literal
+piece is encoded on its own, so a quoted-printable soft line break can never split a token.
+Per recipient, :meth:`MessageTemplate.personalize` encodes only the personal values (name,
+address, unsubscribe and web view links) and joins bytes: no ``email.message`` per recipient.
+
+Every header value from content or config is checked by :func:`check_header`: CR, LF, NUL,
+other control characters, U+0085/U+2028/U+2029 and RFC 2047 encoded words that decode to
+any of them are refused with a :class:`HeaderError` naming the header.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from binascii import b2a_qp
+from datetime import datetime, timezone
+from email.errors import HeaderParseError
+from email.header import Header, decode_header
+from email.utils import format_datetime, make_msgid, parseaddr
+from html import escape
+
+from . import links
+from .compose import TOKENS, RenderedIssue
+from .config import Config
+from .errors import HeaderError
+
+#: characters no header value may carry: C0 controls but TAB, DEL, NEL and Unicode line breaks
+FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+ENCODED_WORD = re.compile(r"=\?[^?\s]*\?[^?\s]*\?[^?\s]*\?=")
+_TOKEN_SPLIT = re.compile("(" + "|".join(re.escape(t) for t in TOKENS.values()) + ")")
+_KEY_OF_TOKEN = {token: key for key, token in TOKENS.items()}
+_ATEXT_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*$")
+_PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]*$")
+SAMPLE = (0, "reader@example.com", "Sample Reader")
+TEST_PREFIX = "[TEST] "
+
+
+def check_header(name: str, value: str) -> str:
+    """``value`` with its whitespace runs made single spaces; HeaderError if it could inject."""
+    bad = FORBIDDEN.search(value)
+    if bad:
+        raise HeaderError(
+            f"{name}: header value contains a control character or line break "
+            f"(U+{ord(bad.group()):04X}): {value[:60]!r}"
+        )
+    for word in ENCODED_WORD.findall(value):
+        try:
+            decoded = "".join(
+                part.decode(charset or "ascii", errors="strict") if isinstance(part, bytes) else part
+                for part, charset in decode_header(word)
+            )
+        except (HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+            raise HeaderError(f"{name}: header value has a malformed encoded word {word!r}") from None
+        if FORBIDDEN.search(decoded):
+            raise HeaderError(
+                f"{name}: header value has an encoded word that decodes to a line break or "
+                f"control character: {word!r}"
+            )
+    return " ".join(value.split())
+
+
+def _unstructured(name: str, value: str) -> bytes:
+    """``name: value`` folded at 78 (encoded words unless plain ASCII), CRLF, checked."""
+    plain = _PRINTABLE_ASCII.match(value) and "=?" not in value
+    if plain and all(len(word) < 900 for word in value.split()):
+        folded = Header(value, "us-ascii", header_name=name).encode(maxlinelen=78, linesep="\r\n")
+    else:
+        folded = Header(value, "utf-8", header_name=name).encode(maxlinelen=78, linesep="\r\n")
+    lines = f"{name}: {folded}".split("\r\n")
+    if any(len(line) > 998 or (i and line[:1] not in (" ", "\t")) for i, line in enumerate(lines)):
+        raise HeaderError(f"{name}: header value cannot be written safely: {value[:60]!r}")
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+_ADDR_SPEC = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _mailbox(name: str, display: str, addr_spec: str) -> str:
+    """``Display <addr>`` for a header; HeaderError unless ``addr_spec`` is a plain address."""
+    if not _ADDR_SPEC.match(addr_spec):
+        raise HeaderError(f"{name}: not a plain email address: {addr_spec!r}")
+    return f"{_phrase(display)} <{addr_spec}>" if display else f"<{addr_spec}>"
+
+
+def sender_address(config: Config) -> tuple[str, str]:
+    """(display name, address) of ``newsletter.sender``, both checked."""
+    raw = check_header("newsletter.sender", config["newsletter"]["sender"])
+    display, addr = parseaddr(raw)
+    if "@" not in addr:
+        raise HeaderError(f"newsletter.sender: no email address in {raw!r}")
+    return check_header("newsletter.sender", display), addr
+
+
+def message_ids(config: Config):
+    """A function (issue id, subscriber id) -> that delivery's Message-ID (see :func:`message_id`)."""
+    domain = sender_address(config)[1].rpartition("@")[2]
+    base = config.base_url
+
+    def make(issue_id: int, subscriber_id: int) -> str:
+        digest = hashlib.sha256(f"{base}|{issue_id}|{subscriber_id}".encode()).hexdigest()
+        return f"<issue-{issue_id}.sub-{subscriber_id}.{digest[:12]}@{domain}>"
+
+    return make
+
+
+def message_id(config: Config, issue_id: int, subscriber_id: int) -> str:
+    """The Message-ID of one delivery: the same for the same issue and subscriber, every time."""
+    return message_ids(config)(issue_id, subscriber_id)
+
+
+def _qp(data: str) -> bytes:
+    """Quoted-printable with CRLF line ends; lines of at most 76 characters."""
+    data = data.replace("\r\n", "\n").replace("\r", "\n")
+    return b2a_qp(data.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+
+
+def _compile_part(body: str) -> list[bytes | str]:
+    """A body cut at its tokens: encoded literal pieces (bytes) and token keys (str).
+
+    Each literal piece is encoded alone and, unless it ends a line, closed with a soft line
+    break, so every personal value starts at column 0 and no soft break falls inside a token.
+    """
+    pieces: list[bytes | str] = []
+    for i, piece in enumerate(_TOKEN_SPLIT.split(body)):
+        if i % 2:
+            pieces.append(_KEY_OF_TOKEN[piece])
+        elif piece:
+            encoded = _qp(piece)
+            pieces.append(encoded if encoded.endswith(b"\n") else encoded + b"=\r\n")
+    return pieces
+
+
+def _value_qp(value: str) -> bytes:
+    return _qp(value) + b"=\r\n" if value else b""
+
+
+def _phrase(name: str) -> str:
+    """A display name as an RFC 5322 phrase: atoms, a quoted string or encoded words."""
+    if _ATEXT_NAME.match(name):
+        return name
+    if _PRINTABLE_ASCII.match(name):
+        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return Header(name, "utf-8").encode(maxlinelen=76).replace("\n", "\r\n")
+
+
+def _recipient_header(email: str, name: str) -> bytes:
+    """``To:`` for one subscriber; names are data, so control characters become spaces."""
+    name = " ".join(FORBIDDEN.sub(" ", name).split())[:200]
+    return f"To: {_mailbox('To', name, email)}\r\n".encode("ascii")
+
+
+class MessageTemplate:
+    """One issue's message, assembled once; :meth:`personalize` gives each recipient's bytes.
+
+    ``issue_id`` None (a preview or test send) uses a random Message-ID per message;
+    ``test`` prefixes the subject with ``[TEST] ``.
+    """
+
+    def __init__(
+        self,
+        rendered: RenderedIssue,
+        config: Config,
+        issue_id: int | None = None,
+        test: bool = False,
+        date: datetime | None = None,
+    ):
+        self.config = config
+        self.issue_id = issue_id
+        self.test = test
+        nl = config["newsletter"]
+        display, self.envelope_from = sender_address(config)
+        from_name = check_header("newsletter.name", nl["name"]) or display
+        subject = check_header("Subject", rendered.subject)
+        self.subject = TEST_PREFIX + subject if test else subject
+        self.domain = self.envelope_from.rpartition("@")[2]
+        self._message_id = message_ids(config)
+        check_header("newsletter.base_url", config.base_url)
+        list_label = re.sub(r"[^a-z0-9-]+", "-", self.envelope_from.partition("@")[0].lower()).strip("-")
+        moment = date or datetime.now(timezone.utc)
+
+        head = [f"From: {_mailbox('newsletter.sender', from_name, self.envelope_from)}\r\n".encode()]
+        reply_to = check_header("newsletter.reply_to", nl["reply_to"])
+        if reply_to:
+            r_display, r_addr = parseaddr(reply_to)
+            head.append(f"Reply-To: {_mailbox('newsletter.reply_to', r_display, r_addr)}\r\n".encode())
+        self._head = b"".join(head)
+        self._middle = _unstructured("Subject", self.subject) + f"Date: {format_datetime(moment)}\r\n".encode()
+        self._list_id = f"List-Id: {_phrase(from_name)} <{list_label or 'newsletter'}.{self.domain}>\r\n".encode()
+        boundary = "==nl_" + hashlib.sha256(
+            f"{issue_id}|{rendered.subject}|{len(rendered.html)}".encode()
+        ).hexdigest()[:24]
+        self._tail_head = (
+            b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+            b"MIME-Version: 1.0\r\n"
+            + f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode()
+        )
+        part = 'Content-Type: text/{}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+        self._text = [f"--{boundary}\r\n{part.format('plain')}".encode(), *_compile_part(rendered.text)]
+        self._html = [
+            f"\r\n--{boundary}\r\n{part.format('html')}".encode(),
+            *_compile_part(rendered.html),
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+
+    def message_id(self, subscriber_id: int) -> str:
+        if self.issue_id is None or self.test:
+            return make_msgid(domain=self.domain)
+        return self._message_id(self.issue_id, subscriber_id)
+
+    def personalize(self, subscriber_id: int, email: str, name: str = "") -> bytes:
+        """The whole message for one recipient, CRLF line ends, ready for SMTP."""
+        token = links.unsubscribe_token(self.config, subscriber_id, email)
+        unsubscribe = f"{self.config.base_url}/unsubscribe/{token}"
+        values = {
+            "name": name,
+            "email": email,
+            "unsubscribe_url": unsubscribe,
+            "webview_url": links.webview_url(self.config, self.issue_id, token)
+            if self.issue_id is not None
+            else self.config.base_url + "/",
+        }
+        text = {key: _value_qp(value) for key, value in values.items()}
+        html = {key: _value_qp(escape(value, quote=True)) for key, value in values.items()}
+        return b"".join(
+            [
+                self._head,
+                _recipient_header(email, name),
+                self._middle,
+                b"Message-ID: " + self.message_id(subscriber_id).encode("ascii") + b"\r\n",
+                self._list_id,
+                b"List-Unsubscribe: <" + unsubscribe.encode("ascii") + b">\r\n",
+                self._tail_head,
+                *[text[p] if isinstance(p, str) else p for p in self._text],
+                *[html[p] if isinstance(p, str) else p for p in self._html],
+            ]
+        )
+
+    def sample(self) -> bytes:
+        """The message as a sample subscriber would get it (previews and ``compose`` .eml)."""
+        return self.personalize(*SAMPLE)
+
+
+def sample_message(rendered: RenderedIssue, config: Config, issue_id: int | None = None) -> bytes:
+    """The full message of ``rendered`` for a sample subscriber."""
+    return MessageTemplate(rendered, config, issue_id).sample()
