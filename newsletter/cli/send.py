@@ -1,0 +1,151 @@
+"""``send`` and ``send-test``: mail an issue to the subscribers, or a test copy to a few addresses."""
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from . import cli, current_config
+from .. import delivery, store
+from ..errors import InputError
+
+
+class Progress:
+    """A progress bar on a terminal (count, rate, time left); a few plain lines otherwise."""
+
+    def __init__(self, issue_id: int, stream=None):
+        self.issue_id = issue_id
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.started = time.monotonic()
+        self.last_draw = 0.0
+        self.next_line = 0.25
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        elapsed = max(now - self.started, 1e-6)
+        rate = done / elapsed
+        if self.tty:
+            if now - self.last_draw < 0.1 and done < total:
+                return
+            self.last_draw = now
+            width = 30
+            filled = int(width * done / total) if total else width
+            left = (total - done) / rate if rate else 0
+            self.stream.write(
+                f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{total}  {rate:.0f} msg/s  "
+                f"{int(left) // 60}:{int(left) % 60:02d} left "
+            )
+            self.stream.flush()
+            self.drawn = True
+        elif total and done / total >= self.next_line and done < total:
+            click.echo(f"issue {self.issue_id}: {done}/{total} done, {rate:.0f} msg/s")
+            self.next_line += 0.25
+
+    def close(self) -> None:
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+@cli.command()
+@click.argument("issue_id", type=int)
+@click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing.")
+@click.option("--retry-unknown", is_flag=True,
+              help="Also resend deliveries left 'unknown' by a crash (they may get a second copy).")
+@click.pass_context
+def send(ctx: click.Context, issue_id: int, dry_run: bool, retry_unknown: bool) -> None:
+    """Send issue ID to every active subscriber who has not got it yet.
+
+    Safe to rerun: it resumes after a crash. A delivery caught in flight by a crash becomes
+    'unknown' and is not resent unless --retry-unknown says so. Exit status: 0 done, 1 some
+    deliveries failed, the send paused or another send is running, 2 bad input, 3 the mail
+    server could not be reached or refused login (nothing marked sent; rerun to resume).
+    """
+    config = current_config()
+    conn = store.connect(config.database_path)
+    try:
+        if dry_run:
+            plan = delivery.dry_run(conn, config, issue_id, retry_unknown=retry_unknown)
+            click.echo(f"issue {issue_id}: would send {plan.count} message(s), subject: {plan.subject}")
+            for address in plan.first:
+                click.echo(f"  {address}")
+            if plan.count > len(plan.first):
+                click.echo(f"  … and {plan.count - len(plan.first)} more")
+            if plan.later:
+                click.echo(f"  ({plan.later} deferred deliveries are not due yet)")
+            return
+        with delivery.SendLock(config.database_path):
+            recovered = delivery.recover_in_flight(conn)
+            if recovered:
+                click.echo(f"{recovered} delivery(ies) caught in flight by an earlier crash are now "
+                           "'unknown' (resend with --retry-unknown)", err=True)
+            progress = Progress(issue_id)
+            try:
+                report = delivery.send_issue(
+                    conn, config, issue_id, retry_unknown=retry_unknown, progress=progress
+                )
+            finally:
+                progress.close()
+    finally:
+        conn.close()
+    click.echo(report.summary())
+    for error in report.errors:
+        click.echo(f"  subscriber {error}", err=True)
+    if report.deferred:
+        click.echo(f"{report.deferred} deferred for a later attempt (send again or let send-due retry)", err=True)
+    if report.paused:
+        click.echo(f"issue {issue_id}: {report.reason}; the rest is still pending", err=True)
+    ctx.exit(report.exit_code)
+
+
+def _addresses(value: str) -> list[str]:
+    from email_validator import EmailNotValidError, validate_email
+
+    found = []
+    for raw in value.split(","):
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            found.append(validate_email(raw, check_deliverability=False).normalized)
+        except EmailNotValidError as exc:
+            raise InputError(f"--to: {raw!r} is not a valid address: {exc}") from None
+    if not found:
+        raise InputError("--to: give at least one address")
+    return found
+
+
+@cli.command("send-test")
+@click.argument("issue_or_slug")
+@click.option("--to", "to", required=True, metavar="ADDR[,ADDR]", help="Where to send the test copies.")
+@click.pass_context
+def send_test(ctx: click.Context, issue_or_slug: str, to: str) -> None:
+    """Send one test copy of an issue (ID) or article (SLUG or path) to the given addresses.
+
+    The subject starts with [TEST]; no subscriber gets it and nothing is recorded.
+    """
+    config = current_config()
+    addresses = _addresses(to)
+    if issue_or_slug.isdigit():
+        conn = store.connect(config.database_path)
+        try:
+            row = delivery.load_issue(conn, int(issue_or_slug))
+            rendered = delivery.frozen(row) or delivery.render(config, row)
+        finally:
+            conn.close()
+    else:
+        from ..compose import render_issue
+        from ..content import resolve
+
+        rendered = render_issue([resolve(issue_or_slug, config.content_dir)], config)
+    failed = 0
+    for address, error in delivery.send_test(config, rendered, addresses):
+        if error:
+            failed += 1
+            click.echo(f"{address}: not sent: {error}", err=True)
+        else:
+            click.echo(f"{address}: sent")
+    ctx.exit(1 if failed else 0)
