@@ -1,19 +1,17 @@
 """``articles`` and ``compose``: read articles and write the email they make."""
 from __future__ import annotations
 
-import hashlib
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, parseaddr
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from .. import content
-from ..compose import RenderedIssue, render_issue
+from .. import content, links
+from ..compose import render_issue
 from ..errors import InputError
+from ..mail import MessageTemplate
 from . import cli, current_config
 
+SAMPLE_ID = 0
 SAMPLE_NAME = "Sample Subscriber"
 SAMPLE_EMAIL = "subscriber@example.com"
 
@@ -60,7 +58,7 @@ def compose(slugs_or_paths: tuple[str, ...], out_dir: str, subject: str | None) 
     rendered = render_issue(chosen, config, subject=subject)
     values = sample_values(config)
     html, text = rendered.fill(values)
-    message = sample_message(rendered, config, values)
+    message = MessageTemplate(rendered, config).personalize(SAMPLE_ID, SAMPLE_EMAIL, SAMPLE_NAME)
     folder = Path(out_dir)
     stem = chosen[0].slug
     paths = [folder / f"{stem}.html", folder / f"{stem}.txt", folder / f"{stem}.eml"]
@@ -76,33 +74,10 @@ def compose(slugs_or_paths: tuple[str, ...], out_dir: str, subject: str | None) 
 
 
 def sample_values(config) -> dict[str, str]:
-    """Per-recipient values for the sample subscriber."""
+    """The sample subscriber's values, as :meth:`mail.MessageTemplate.personalize` fills them."""
     return {
         "name": SAMPLE_NAME,
         "email": SAMPLE_EMAIL,
-        "unsubscribe_url": f"{config.base_url}/unsubscribe/sample",
+        "unsubscribe_url": links.unsubscribe_url(config, SAMPLE_ID, SAMPLE_EMAIL),
         "webview_url": f"{config.base_url}/",
     }
-
-
-def sample_message(rendered: RenderedIssue, config, values: dict[str, str]) -> bytes:
-    """The full message to the sample subscriber (multipart/alternative, text then HTML)."""
-    settings = config["newsletter"]
-    html, text = rendered.fill(values)
-    sender_name, sender = parseaddr(settings["sender"])
-    domain = sender.rpartition("@")[2] or "localhost"
-    digest = hashlib.sha256(f"{rendered.subject}|{values['email']}".encode()).hexdigest()[:16]
-    msg = EmailMessage()
-    msg["From"] = formataddr((settings["name"] or sender_name, sender))
-    msg["To"] = formataddr((values["name"], values["email"]))
-    msg["Subject"] = " ".join(rendered.subject.split())
-    msg["Date"] = format_datetime(datetime.now(timezone.utc))
-    msg["Message-ID"] = f"<sample.{digest}@{domain}>"
-    msg["List-Unsubscribe"] = f"<{values['unsubscribe_url']}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["List-Id"] = f"<newsletter.{domain}>"
-    if settings["reply_to"]:
-        msg["Reply-To"] = settings["reply_to"]
-    msg.set_content(text, charset="utf-8", cte="quoted-printable")
-    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
