@@ -1,0 +1,23 @@
+"""The dashboard: articles, issues and the number of active subscribers, at a glance."""
+from __future__ import annotations
+
+from flask import render_template
+
+from ... import issues, subscribers
+from ..db import get_db
+from . import bp
+from .common import articles_report
+
+
+@bp.get("/")
+def dashboard():
+    articles, errors = articles_report()
+    conn = get_db()
+    rows = [(i, issues.delivery_counts(conn, i)) for i in issues.list_issues(conn)[:10]]
+    return render_template(
+        "web/dashboard.html",
+        articles=articles,
+        errors=errors,
+        rows=rows,
+        active=subscribers.count(conn, "active"),
+    )

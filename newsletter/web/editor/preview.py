@@ -1,0 +1,110 @@
+"""Preview pages (an article or an issue as subscribers get it), .eml downloads, test sends."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+
+from ... import compose, delivery
+from ...errors import NewsletterError
+from .. import preview as previews
+from ..db import get_db
+from . import bp, test_addresses
+from .common import article_by_slug, config
+from .issues import issue_or_404, rendered_for_issue
+
+
+def _render_article(slug: str):
+    article = article_by_slug(slug)
+    return article, compose.render_issue([article], config())
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str):
+    article, rendered = _render_article(slug)
+    return _page(
+        previews.build(config(), rendered),
+        heading=article.title,
+        warnings=article.warnings,
+        eml_url=url_for("editor.article_eml", slug=slug),
+        test_url=url_for("editor.article_test", slug=slug),
+        eml_name=f"{slug}.eml",
+    )
+
+
+@bp.get("/articles/<slug>/message.eml")
+def article_eml(slug: str):
+    _, rendered = _render_article(slug)
+    return _eml(previews.build(config(), rendered).raw, f"{slug}.eml")
+
+
+@bp.post("/articles/<slug>/test")
+def article_test(slug: str):
+    _, rendered = _render_article(slug)
+    return _test_send(rendered, url_for("editor.article", slug=slug))
+
+
+@bp.get("/issues/<int:issue_id>/preview")
+def issue_preview(issue_id: int):
+    issue = issue_or_404(issue_id)
+    return _page(
+        previews.build(config(), rendered_for_issue(issue), issue_id),
+        heading=f"Issue {issue_id}",
+        issue=issue,
+        warnings=[],
+        eml_url=url_for("editor.issue_eml", issue_id=issue_id),
+        test_url=url_for("editor.issue_test", issue_id=issue_id),
+        eml_name=f"issue-{issue_id}.eml",
+    )
+
+
+@bp.get("/issues/<int:issue_id>/message.eml")
+def issue_eml(issue_id: int):
+    rendered = rendered_for_issue(issue_or_404(issue_id))
+    return _eml(previews.build(config(), rendered, issue_id).raw, f"issue-{issue_id}.eml")
+
+
+@bp.post("/issues/<int:issue_id>/test")
+def issue_test(issue_id: int):
+    rendered = rendered_for_issue(issue_or_404(issue_id))
+    return _test_send(rendered, url_for("editor.issue_preview", issue_id=issue_id))
+
+
+def _page(preview: previews.Preview, **context):
+    response = Response(
+        render_template(
+            "web/preview.html",
+            p=preview,
+            clip_limit=previews.GMAIL_CLIP_BYTES,
+            addresses=test_addresses.saved(get_db()),
+            **context,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"  # the article file may change any moment
+    return response
+
+
+def _eml(raw: bytes, name: str) -> Response:
+    return Response(
+        raw,
+        mimetype="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
+
+
+def _test_send(rendered: compose.RenderedIssue, back: str):
+    saved = {a.lower(): a for a in test_addresses.saved(get_db())}
+    chosen = [saved[a.lower()] for a in request.form.getlist("to") if a.lower() in saved]
+    if not chosen:
+        flash("Choose at least one test address.", "error")
+        return redirect(back)
+    try:
+        results = delivery.send_test(config(), rendered, chosen)
+    except NewsletterError as exc:
+        flash(f"Test not sent: {exc}", "error")
+        return redirect(back)
+    sent = [address for address, error in results if error is None]
+    if sent:
+        flash(f"Test sent to {', '.join(sent)} with [TEST] in the subject.", "ok")
+    for address, error in results:
+        if error is not None:
+            flash(f"Test to {address} failed: {error}", "error")
+    return redirect(back)

@@ -1,0 +1,115 @@
+"""Browser test harness: Debian's Chromium driven by Playwright, and the app on a live server.
+
+``browser`` (session scope: one Chromium for the whole run) skips only when /usr/bin/chromium
+is missing. ``live_server(app)`` serves an app with werkzeug on 127.0.0.1 and a free port.
+
+Run as a script, it takes the README's screenshots of the sample content into docs/:
+``python tests/browser.py`` (uses a throwaway database, never the real instance/).
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextmanager
+def chromium() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed")
+    with chromium() as b:
+        yield b
+
+
+@contextmanager
+def live_server(app) -> Iterator[str]:
+    """Serve ``app`` in a thread on 127.0.0.1:<free port>; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+
+
+def log_in(page, base: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Editor password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def take_screenshots(out: Path) -> list[Path]:
+    """Dashboard and preview (desktop and phone widths) of the repository's sample content."""
+    import tempfile
+
+    from newsletter import content, create_app
+    from newsletter.config import load_config
+
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        config = load_config(
+            overrides={
+                "content": {"dir": str(root / "content")},
+                "database": {"path": f"{tmp}/newsletter.db"},
+                "smtp": {"outbox": f"{tmp}/outbox"},
+            },
+            environ={"NEWSLETTER_EDITOR_PASSWORD": "screenshots", "NEWSLETTER_SECRET_KEY": "screenshots"},
+        )
+        articles = content.load_articles(config.content_dir)
+        app = create_app({"NEWSLETTER": config})
+        shots = []
+        with chromium() as b, live_server(app) as base:
+            desktop = b.new_page(viewport={"width": 1280, "height": 860})
+            log_in(desktop, base, "screenshots")
+            shots.append(_shot(desktop, out / "dashboard.png"))
+            desktop.goto(f"{base}/articles/{articles[0].slug}")
+            shots.append(_shot(desktop, out / "preview-desktop.png"))
+            phone = b.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True)
+            log_in(phone, base, "screenshots")
+            phone.goto(f"{base}/articles/{articles[0].slug}")
+            phone.locator(".frame-phone").scroll_into_view_if_needed()
+            shots.append(_shot(phone, out / "preview-phone.png"))
+        return shots
+
+
+def _shot(page, path: Path) -> Path:
+    page.wait_for_load_state("load")
+    page.screenshot(path=str(path), type="png")
+    return path
+
+
+if __name__ == "__main__":
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    docs.mkdir(exist_ok=True)
+    for shot in take_screenshots(docs):
+        print(f"{shot} ({shot.stat().st_size // 1024} KB)")
