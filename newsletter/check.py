@@ -276,6 +276,8 @@ def property_features(prop: str, value: str) -> set[str]:
     if prop.startswith("--"):
         found.add("css-variables")
     bare = re.sub(r"^-(?:webkit|moz|ms|o)-", "", prop)
+    if bare in ("width", "height") and value.strip().lower() == "auto":
+        return found  # the default: nothing for a client to get wrong
     slugs = _all_slugs()
     if f"css-{bare}" in slugs:
         found.add(f"css-{bare}")
@@ -438,13 +440,19 @@ class Doc:
     mso_hide_for_display_none: bool = True
 
 
+_DOCTYPE = re.compile(r"\ufeff?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<!DOCTYPE\s+html[^>]*>",
+                      re.I | re.S)
+
+
 def parse_html(html: str) -> Doc:
     data = html.encode("utf-8", "replace") if isinstance(html, str) else html
     try:
         root = lxml.html.document_fromstring(data)
     except (etree.ParserError, ValueError):
         root = lxml.html.document_fromstring(b"<html><body></body></html>")
-    doctype = root.getroottree().docinfo.doctype or ""
+    head = data[:2048].decode("utf-8", "replace")
+    m = _DOCTYPE.match(head)  # lxml invents a doctype when there is none: read the source
+    doctype = m.group(0).strip() if m else ""
     comments = [c.text or "" for c in root.iter(etree.Comment)]
     mso = "\n".join(c for c in comments if re.match(r"\s*\[if [^\]]*mso", c, re.I))
     styles = [s.text_content() for s in root.iter("style")]
