@@ -117,6 +117,19 @@ def _qp(data: str) -> bytes:
     return b2a_qp(data.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
 
 
+def _open_end(encoded: bytes) -> bytes:
+    """``encoded`` closed with a soft line break, its last line kept within 76 characters."""
+    if encoded.endswith(b"\n"):
+        return encoded
+    head, newline, last = encoded.rpartition(b"\n")
+    if len(last) > 75:
+        cut = 75
+        while b"=" in last[cut - 2:cut]:  # never inside an =XX escape
+            cut -= 1
+        last = last[:cut] + b"=\r\n" + last[cut:]
+    return head + newline + last + b"=\r\n"
+
+
 def _compile_part(body: str) -> list[bytes | str]:
     """A body cut at its tokens: encoded literal pieces (bytes) and token keys (str).
 
@@ -128,13 +141,12 @@ def _compile_part(body: str) -> list[bytes | str]:
         if i % 2:
             pieces.append(_KEY_OF_TOKEN[piece])
         elif piece:
-            encoded = _qp(piece)
-            pieces.append(encoded if encoded.endswith(b"\n") else encoded + b"=\r\n")
+            pieces.append(_open_end(_qp(piece)))
     return pieces
 
 
 def _value_qp(value: str) -> bytes:
-    return _qp(value) + b"=\r\n" if value else b""
+    return _open_end(_qp(value)) if value else b""
 
 
 def _phrase(name: str) -> str:
