@@ -1,0 +1,105 @@
+"""Public routes: RFC 8058 one-click unsubscribe and the web view of a sent issue."""
+from __future__ import annotations
+
+import pytest
+
+from newsletter import links, store, subscribers
+from newsletter.compose import TOKENS
+
+from smtpserver import add_subscribers, make_issue
+
+
+@pytest.fixture
+def db(config):
+    conn = store.connect(config.database_path)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def reader(db, config):
+    add_subscribers(db, 3)
+    sub = subscribers.find(db, "user1@example.com")
+    return sub, links.unsubscribe_url(config, sub.id, sub.email)
+
+
+def path_of(url: str) -> str:
+    return url.split("://", 1)[1].split("/", 1)[1].join(["/", ""])
+
+
+def status_of(db, sub_id):
+    return db.execute("SELECT status, unsubscribed_at FROM subscribers WHERE id = ?", (sub_id,)).fetchone()
+
+
+def test_get_shows_confirmation_and_changes_nothing(client, db, reader):
+    sub, url = reader
+    response = client.get(path_of(url))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'method="post"' in page and "user1@example.com" in page
+    assert 'name="List-Unsubscribe" value="One-Click"' in page
+    assert status_of(db, sub.id)["status"] == "active"
+
+
+def test_one_click_post_without_cookies_unsubscribes_200_repeatable(app, db, reader):
+    sub, url = reader
+    assert app.config.get("WTF_CSRF_ENABLED", True)  # CSRF is on app-wide; this route is exempt
+    for _ in range(2):
+        client = app.test_client(use_cookies=False)
+        response = client.post(path_of(url), data="List-Unsubscribe=One-Click",
+                               content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 200
+        assert "Location" not in response.headers
+        assert "Set-Cookie" not in response.headers
+        row = status_of(db, sub.id)
+        assert row["status"] == "unsubscribed" and row["unsubscribed_at"]
+    others = db.execute("SELECT count(*) FROM subscribers WHERE status = 'active'").fetchone()[0]
+    assert others == 2
+
+
+def test_confirmation_button_posts_the_same_form(client, db, reader):
+    sub, url = reader
+    response = client.post(path_of(url), data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200 and "unsubscribed" in response.get_data(as_text=True)
+    assert status_of(db, sub.id)["status"] == "unsubscribed"
+
+
+@pytest.mark.parametrize("tamper", ["flip", "other-key", "garbage", "swap-email"])
+def test_forged_or_altered_token_gets_400_and_changes_nothing(client, db, reader, overrides, tamper):
+    from newsletter.config import load_config
+
+    sub, url = reader
+    token = url.rsplit("/", 1)[1]
+    if tamper == "flip":
+        token = token[:-3] + ("A" if token[-3] != "A" else "B") + token[-2:]
+    elif tamper == "other-key":
+        token = links.unsubscribe_token(load_config(overrides=overrides, environ={"NEWSLETTER_SECRET_KEY": "x"}), sub.id, sub.email)
+    elif tamper == "garbage":
+        token = "not-a-token"
+    else:  # payload of someone else with this signature
+        other = links.unsubscribe_token(client.application.config["NEWSLETTER"], sub.id + 1, "user2@example.com")
+        token = other.split(".")[0] + "." + token.split(".")[1]
+    for method in (client.get, client.post):
+        response = method(f"/unsubscribe/{token}", data="List-Unsubscribe=One-Click",
+                          content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 400
+    assert db.execute("SELECT count(*) FROM subscribers WHERE status = 'active'").fetchone()[0] == 3
+
+
+def test_web_view_only_for_sent_issues_with_tokens_filled(client, db, config, reader):
+    sub, url = reader
+    issue_id = make_issue(db)
+    assert client.get(f"/issues/{issue_id}/view").status_code == 404  # a draft is not public
+    assert client.get("/issues/999/view").status_code == 404
+    db.execute("UPDATE issues SET state = 'sent' WHERE id = ?", (issue_id,))
+    generic = client.get(f"/issues/{issue_id}/view")
+    assert generic.status_code == 200
+    page = generic.get_data(as_text=True)
+    assert "Quiet streets, loud ideas" in page
+    assert not any(token in page for token in TOKENS.values())
+    assert url not in page
+    token = url.rsplit("/", 1)[1]
+    personal = client.get(f"/issues/{issue_id}/view?t={token}").get_data(as_text=True)
+    assert url in personal
+    forged = client.get(f"/issues/{issue_id}/view?t={token[:-2]}xx")
+    assert forged.status_code == 200 and url not in forged.get_data(as_text=True)
