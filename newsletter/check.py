@@ -253,6 +253,17 @@ _PREFIXES = [
 ]
 
 
+#: property -> values that are its initial value
+_INITIAL = {
+    "outline": {"none", "0"}, "box-shadow": {"none"}, "text-shadow": {"none"},
+    "height": {"auto"}, "width": {"auto"}, "min-height": {"0", "0px"}, "min-width": {"0", "0px"},
+    "max-height": {"none"}, "max-width": {"none"}, "float": {"none"}, "clear": {"none"},
+    "opacity": {"1"}, "transform": {"none"}, "filter": {"none"}, "background-image": {"none"},
+    "border-radius": {"0", "0px"}, "letter-spacing": {"normal"}, "word-spacing": {"normal"},
+    "text-transform": {"none"}, "position": {"static"}, "z-index": {"auto"},
+}
+
+
 @cache
 def _all_slugs() -> frozenset[str]:
     return frozenset(support_data()["features"]) | _KNOWN_SUPPORTED
@@ -276,8 +287,8 @@ def property_features(prop: str, value: str) -> set[str]:
     if prop.startswith("--"):
         found.add("css-variables")
     bare = re.sub(r"^-(?:webkit|moz|ms|o)-", "", prop)
-    if bare in ("width", "height") and value.strip().lower() == "auto":
-        return found  # the default: nothing for a client to get wrong
+    if value.replace("!important", "").strip().lower() in _INITIAL.get(bare, ()):
+        return found  # sets the default: a client that ignores it shows the same thing
     slugs = _all_slugs()
     if f"css-{bare}" in slugs:
         found.add(f"css-{bare}")
@@ -484,8 +495,8 @@ def _walk(doc: Doc) -> None:
         style = dict(parse_declarations(el.get("style") or ""))
         ctx = _context(el, tag, style, parent)
         doc.elements.append((el, style, ctx))
-        if tag in _HIDDEN_TAGS:
-            continue
+        if tag in _HIDDEN_TAGS and tag != "head":
+            continue  # their content is code or a title, not elements
         for child in reversed(el):
             stack.append((child, ctx))
 
@@ -544,7 +555,8 @@ def _context(el, tag: str, style: dict, parent: Ctx) -> Ctx:
     if weight:
         bold = weight in ("bold", "bolder") or (weight.isdigit() and int(weight) >= 600)
     compact = re.sub(r"\s+", "", (el.get("style") or "").lower())
-    hidden = parent.hidden or "display:none" in compact or el.get("hidden") is not None
+    hidden = (parent.hidden or tag == "head" or "display:none" in compact
+              or el.get("hidden") is not None)
     return Ctx(color, background, size, bold, hidden)
 
 
@@ -881,25 +893,32 @@ def _client_rules(doc: Doc) -> list[Finding]:
             missing = [k for k in support if k.startswith(("gmail", "yahoo", "outlook-windows"))]
             partial = []
         else:
-            missing = [k for k, v in support.items() if v == "n"]
-            partial = [k for k, v in support.items() if v == "a" and slug not in PARTIAL_OK]
+            # "not supported" whose note says "Buggy." works, with a quirk: partial support
+            buggy = {k for k, v in support.items()
+                     if v == "n" and feature["notes"].get(k, "").startswith("Buggy")}
+            missing = [k for k, v in support.items() if v == "n" and k not in buggy]
+            partial = [k for k, v in support.items()
+                       if (v == "a" or k in buggy) and slug not in PARTIAL_OK]
             if slug in BREAKS and missing:
                 severity = "error"
         if not missing and not partial:
             continue
         parts = []
         if missing:
-            parts.append("does not work in " + ", ".join(labels[k] for k in missing))
+            parts.append("not supported in " + ", ".join(labels[k] for k in missing))
         if partial:
             notes = {feature["notes"].get(k, "") for k in partial} - {""}
-            text = "only partly works in " + ", ".join(labels[k] for k in partial)
+            text = "only partly supported in " + ", ".join(labels[k] for k in partial)
             if len(notes) == 1:
                 text += f" ({notes.pop().rstrip('.')})"
             parts.append(text)
-        detail = f" ({use.detail})" if use.detail else ""
-        message = f"{feature['title']} {use.where}{detail} {'; '.join(parts)}."
-        if severity == "error":
-            message += " Those readers will miss what it shows."
+        detail = f": {use.detail}" if use.detail else ""
+        message = f"{feature['title']} ({use.where}{detail}) is {'; '.join(parts)}."
+        if slug == "css-rgb":
+            message += (" Gmail drops the whole style when rgb() is written with spaces:"
+                        " write rgb(0, 0, 0) or #000000.")
+        elif severity == "error":
+            message += " Readers there will miss what it shows."
         out.append(Finding(severity, f"client-{slug}", message))
     return out
 
