@@ -159,9 +159,30 @@ def cancel(conn: sqlite3.Connection, issue_id: int) -> tuple[Issue, bool]:
 
 
 def mark_missed(conn: sqlite3.Connection, issue_id: int) -> bool:
-    """Scheduled → missed (send-due's late guard); False if the issue was no longer scheduled."""
-    cur = conn.execute("UPDATE issues SET state = 'missed' WHERE id = ? AND state = 'scheduled'", (issue_id,))
+    """Scheduled (or stalled sending) → missed: send-due's late guard. False if the state moved on."""
+    cur = conn.execute(
+        "UPDATE issues SET state = 'missed' WHERE id = ? AND state IN ('scheduled', 'sending')", (issue_id,)
+    )
     return cur.rowcount > 0
+
+
+def last_activity(conn: sqlite3.Connection, issue_id: int, now: datetime) -> datetime | None:
+    """The latest of: when sending started, the last ledger write, and the latest retry time
+    reached by ``now``. How stale an interrupted or deferred send is."""
+    row = conn.execute(
+        "SELECT max(coalesce(i.started_at, ''),"
+        " coalesce((SELECT max(updated_at) FROM deliveries WHERE issue_id = i.id), ''),"
+        " coalesce((SELECT max(next_attempt_at) FROM deliveries WHERE issue_id = i.id"
+        "           AND state = 'pending' AND next_attempt_at <= ?), ''))"
+        " FROM issues i WHERE i.id = ?",
+        (to_db_time(now), issue_id),
+    ).fetchone()
+    return from_db_time(row[0]) if row else None
+
+
+def in_flight(conn: sqlite3.Connection) -> dict[int, int]:
+    """Deliveries in state ``sending``, per issue (before recovery turns them ``unknown``)."""
+    return dict(conn.execute("SELECT issue_id, count(*) FROM deliveries WHERE state = 'sending' GROUP BY issue_id"))
 
 
 def delivery_counts(conn: sqlite3.Connection, issue: Issue) -> dict[str, int]:
@@ -172,7 +193,9 @@ def delivery_counts(conn: sqlite3.Connection, issue: Issue) -> dict[str, int]:
     """
     counts = dict.fromkeys(COUNTED, 0)
     for state, n in conn.execute(
-        "SELECT state, count(*) FROM deliveries WHERE issue_id = ? GROUP BY state", (issue.id,)
+        "SELECT d.state, count(*) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+        " WHERE d.issue_id = ? AND (d.state != 'pending' OR s.status = 'active') GROUP BY d.state",
+        (issue.id,),
     ):
         counts["pending" if state == "sending" else state] += n
     if issue.state in ("draft", "scheduled", "missed", "sending"):

@@ -9,14 +9,19 @@ without one is wall-clock time in ``[schedule] timezone``:
   still on summer time), and a note says so.
 
 Times are stored in UTC. Nothing here reads the clock: every function takes ``now``.
+
+:func:`send_due` is what the ``send-due`` command runs (the only function here with I/O).
 """
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
-from .errors import InputError
+from . import issues as iss
+from .errors import InputError, NewsletterError, TransportError
 
 
 @dataclass(frozen=True)
@@ -75,3 +80,103 @@ def due_state(send_at: datetime, now: datetime, max_lateness: timedelta) -> str:
     if send_at > now:
         return "wait"
     return "missed" if now - send_at > max_lateness else "due"
+
+
+@dataclass
+class Event:
+    """One thing :func:`send_due` did or found.
+
+    kind: ``locked`` (another run holds the lock: nothing done), ``recovered`` (``count``
+    deliveries of issue ``issue_id`` were in flight when a run died: now unknown), ``missed``
+    (``detail`` says how late; not sent), ``sending`` (about to send ``issue_id``), ``sent``
+    (``report``: delivery's SendReport), ``error`` (``error``: that issue was not sent; the
+    others still are), ``idle`` (nothing due; ``detail`` names the next scheduled issue, if any).
+    """
+
+    kind: str
+    issue_id: int | None = None
+    count: int = 0
+    detail: str = ""
+    report: Any = None
+    error: NewsletterError | None = None
+
+
+def send_due(
+    conn: sqlite3.Connection,
+    config,
+    now: datetime,
+    *,
+    transport: Callable | None = None,
+    progress_for: Callable[[int], Callable[[int, int], None] | None] | None = None,
+) -> Iterator[Event]:
+    """Send what is due at ``now``, under the database's send lock; yields :class:`Event` s.
+
+    Order: take the lock (or yield ``locked`` and stop); turn deliveries left in flight into
+    ``unknown``; mark scheduled issues later than ``max_lateness`` ``missed``; send the others
+    whose time has come; resume ``sending`` issues with retries due or subscribers not yet
+    reached, unless their last activity is more than ``max_lateness`` old (then ``missed``
+    too: ``send ID`` still finishes them). ``progress_for(issue_id)`` may return a
+    ``progress(done, total)`` callback for that issue's send. A TransportError (server unreachable) propagates:
+    nothing more can be sent in this run.
+    """
+    from .delivery import SendLock, recover_in_flight, send_issue
+
+    lock = SendLock(config.database_path)
+    if not lock.acquire():
+        yield Event("locked", detail=str(lock.path))
+        return
+    try:
+        stuck = iss.in_flight(conn)
+        if stuck:
+            recover_in_flight(conn)
+            for issue_id, n in sorted(stuck.items()):
+                yield Event("recovered", issue_id, count=n)
+        late = config.max_lateness
+        todo: list[int] = []
+        for issue in iss.scheduled_until(conn, now):
+            if due_state(issue.send_at, now, late) == "missed" and iss.mark_missed(conn, issue.id):
+                yield Event("missed", issue.id, detail=f"scheduled for {format_when(issue.send_at, config.timezone)},"
+                                                      f" {_late(now - issue.send_at)} late")
+            else:
+                todo.append(issue.id)
+        for issue_id in iss.resume_due(conn, now):
+            if issue_id in todo:
+                continue
+            last = iss.last_activity(conn, issue_id, now)
+            if last is not None and now - last > late and iss.mark_missed(conn, issue_id):
+                yield Event("missed", issue_id, detail=f"an unfinished send last active"
+                                                       f" {format_when(last, config.timezone)}, {_late(now - last)} ago")
+            else:
+                todo.append(issue_id)
+        if not todo:
+            yield Event("idle", detail=_next_up(conn, config.timezone))
+        for issue_id in todo:
+            yield Event("sending", issue_id)
+            bar = progress_for(issue_id) if progress_for else None
+            try:
+                report = send_issue(conn, config, issue_id, now=now, transport=transport, progress=bar)
+            except TransportError:
+                raise
+            except NewsletterError as exc:
+                yield Event("error", issue_id, error=exc)
+                continue
+            yield Event("sent", issue_id, report=report)
+    finally:
+        lock.release()
+
+
+def _next_up(conn: sqlite3.Connection, tz: ZoneInfo) -> str:
+    row = conn.execute(
+        "SELECT id, send_at FROM issues WHERE state = 'scheduled' ORDER BY send_at, id LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return "no issue is scheduled"
+    return f"next: issue {row['id']} at {format_when(datetime.fromisoformat(row['send_at']), tz)}"
+
+
+def _late(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    hours = minutes / 60
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"

@@ -10,8 +10,10 @@ import click
 from .. import issues as iss
 from ..errors import InputError
 from ..schedule import format_when, parse_when
+from ..schedule import send_due as send_due_events
 from ..store import connect, now_utc
 from . import cli, current_config
+from .send import Progress
 
 SHOWN = 20  # recipients listed per problem state in `issue show`
 
@@ -145,5 +147,68 @@ def cancel(issue_id: int) -> None:
         click.echo(f"issue {item.id} was already cancelled")
 
 
-# `send-due` is added below once delivery's SendLock/send_issue are in place.
-_ = sys
+@cli.command("send-due")
+@click.option("-v", "--verbose", is_flag=True, help="Also say what was checked and what comes next (stderr).")
+def send_due(verbose: bool) -> None:
+    """Send every scheduled issue whose time has come, and deliveries whose retry time has come.
+
+    For cron. Runs under the database's send lock: a second run while one is going exits 0 at
+    once, saying so on stderr. An issue more than [schedule] max_lateness late is not sent but
+    marked missed (send it on purpose with `send ID`). Prints nothing on stdout when there is
+    nothing to do, one summary line per issue sent; problems go to stderr. Exit status: 0 all
+    well, 1 some deliveries failed or were caught in flight by a crash, or an issue was missed,
+    2 an issue could not be prepared (bad article, header), 3 the mail server could not be reached.
+    """
+    config = current_config()
+    now = _now()
+    conn = connect(config.database_path)
+    status = 0
+
+    def note(text: str) -> None:
+        click.echo(text, err=True)
+
+    bars: dict[int, Progress] = {}
+
+    def progress_for(issue_id: int) -> Progress | None:
+        if sys.stderr.isatty():
+            bars[issue_id] = Progress(issue_id)
+            return bars[issue_id]
+        return None
+
+    for event in send_due_events(conn, config, now, progress_for=progress_for):
+        kind, issue_id = event.kind, event.issue_id
+        if issue_id in bars and kind in ("sent", "error"):
+            bars.pop(issue_id).close()
+        if kind == "locked":
+            note(f"send-due: another run is sending (lock {event.detail} is held); nothing to do here")
+        elif kind == "recovered":
+            status = max(status, 1)
+            note(f"issue {issue_id}: {event.count} deliveries were in flight when an earlier send stopped;"
+                 f" now unknown, not resent (see `issue show {issue_id}`)")
+        elif kind == "missed":
+            status = max(status, 1)
+            note(f"issue {issue_id} missed: {event.detail}; max_lateness is"
+                 f" {config['schedule']['max_lateness']}, so it was not sent."
+                 f" Send it anyway with `send {issue_id}` or reschedule it with `issue schedule {issue_id} --at ...`")
+        elif kind == "idle":
+            if verbose:
+                note(f"send-due: nothing due at {format_when(now, config.timezone)}; {event.detail}")
+        elif kind == "sending":
+            if verbose:
+                note(f"send-due: sending issue {issue_id}")
+        elif kind == "error":
+            status = max(status, event.error.exit_code)
+            note(f"error: issue {issue_id}: {event.error}")
+        elif kind == "sent":
+            report = event.report
+            status = max(status, report.exit_code)
+            click.echo(report.summary())
+            if report.paused:
+                note(f"issue {issue_id}: {report.reason}; the rest stay pending for the next run")
+            if report.failed:
+                note(f"issue {issue_id}: {report.failed} deliveries failed (see `issue show {issue_id}`)")
+            if verbose:
+                for line in report.errors:
+                    note(f"  {line}")
+    click.get_current_context().exit(status)
+
