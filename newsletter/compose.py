@@ -294,6 +294,7 @@ def _premailer():
             return self._leftover[key]
 
     cssutils.log.setLevel(logging.CRITICAL)
+    cssutils.ser.prefs.minimizeColorHash = False  # colours stay as written (#ffffff, not #fff)
     return TemplatePremailer(
         base_url=None,  # nothing is joined or fetched
         disable_link_rewrites=True,  # hrefs (and the tokens in them) stay exactly as written
