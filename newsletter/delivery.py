@@ -195,7 +195,12 @@ def _create_rows(conn: sqlite3.Connection, config: Config, issue_id: int) -> Non
                 "(SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.subscriber_id = s.id)",
                 (issue_id, stamp, low, low + step, issue_id),
             )
-    with transaction(conn):  # never-tried deliveries of people who left are dropped
+    _drop_departed(conn, issue_id)
+
+
+def _drop_departed(conn: sqlite3.Connection, issue_id: int) -> None:
+    """Pending deliveries of people who unsubscribed are dropped: they will not be sent."""
+    with transaction(conn):
         conn.execute(
             "DELETE FROM deliveries WHERE issue_id = ? AND state = 'pending' AND subscriber_id NOT IN "
             "(SELECT id FROM subscribers WHERE status = 'active')",
@@ -463,6 +468,7 @@ def send_issue(
         raise run.fatal
 
     report = run.report
+    _drop_departed(conn, issue_id)
     state = counts(conn, issue_id)
     report.pending, report.unknown = state["pending"] + state["sending"], state["unknown"]
     if not report.pending:

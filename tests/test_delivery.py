@@ -1,0 +1,284 @@
+"""Sending through a real SMTP server on 127.0.0.1 (aiosmtpd) with a real SQLite ledger."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from newsletter import delivery, links, store
+from newsletter.cli import cli
+from newsletter.config import load_config
+from newsletter.mail import message_id
+
+from smtpserver import Recorder, add_subscribers, make_issue, silent_server, smtp_server, states
+
+ENV = {"NEWSLETTER_SECRET_KEY": "delivery-test-key", "NEWSLETTER_CONFIG": ""}
+
+
+def write_config(tmp_path: Path, port: int = 25, **smtp) -> Path:
+    values = {"backend": "smtp", "host": "127.0.0.1", "port": port, "security": "none",
+              "timeout": 3.0, "connections": 4, **smtp}
+    lines = ["[newsletter]", 'base_url = "https://news.example.org"', "[database]",
+             f'path = "{tmp_path / "state" / "news.db"}"', "[smtp]",
+             f'outbox = "{tmp_path / "state" / "outbox"}"']
+    for key, value in values.items():
+        lines.append(f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}")
+    path = tmp_path / "config.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(config_path: Path, *args: str):
+    return CliRunner().invoke(cli, ["--config", str(config_path), *args], env=ENV, catch_exceptions=False)
+
+
+def open_db(config_path: Path):
+    cfg = load_config(config_path, environ=ENV)
+    return cfg, store.connect(cfg.database_path)
+
+
+def test_300_from_csv_each_once_with_headers_unsubscribe_and_next_issue(tmp_path):
+    csv = tmp_path / "subs.csv"
+    rows = ["email,name"] + [f"user{i}@example.com,User {i}" for i in range(300)]
+    rows[51:51] = ["not-an-address,Bad", "also@bad@example.com,Bad"]
+    rows.append("user7@EXAMPLE.com,Duplicate")
+    csv.write_text("\n".join(rows) + "\n")
+    with smtp_server() as (port, server):
+        cfg_path = write_config(tmp_path, port)
+        imported = run(cfg_path, "subscribers", "import", str(csv))
+        assert imported.exit_code == 1
+        assert ":52:" in imported.stderr and ":53:" in imported.stderr
+        cfg, conn = open_db(cfg_path)
+        issue = make_issue(conn)
+
+        result = run(cfg_path, "send", str(issue))
+        assert result.exit_code == 0, result.output
+        assert f"issue {issue}: sent 300, failed 0, pending 0, unknown 0" in result.stdout
+        got = server.recipients()
+        assert len(got) == 300 and len(set(got)) == 300
+        assert set(got) == {f"user{i}@example.com" for i in range(300)}
+        assert conn.execute("SELECT state FROM issues WHERE id = ?", (issue,)).fetchone()[0] == "sent"
+        for received in server.received[:20]:
+            msg = received.message
+            for name in ("From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe",
+                         "List-Unsubscribe-Post", "List-Id"):
+                assert len(msg.get_all(name)) == 1, name
+            sub_id = conn.execute("SELECT id FROM subscribers WHERE email_key = ?",
+                                  (received.rcpt_tos[0].lower(),)).fetchone()[0]
+            assert msg["Message-ID"] == message_id(cfg, issue, sub_id)
+            assert msg["To"].addresses[0].addr_spec == received.rcpt_tos[0]
+
+        again = run(cfg_path, "send", str(issue))
+        assert again.exit_code == 0 and "sent 0" in again.stdout
+        assert len(server.recipients()) == 300
+
+        # one-click unsubscribe from the List-Unsubscribe header of a received message
+        from newsletter.web import create_app
+
+        victim = server.received[10]
+        url = victim.message["List-Unsubscribe"].strip("<>")
+        assert url.startswith("https://news.example.org/unsubscribe/")
+        client = create_app({"NEWSLETTER": cfg, "TESTING": True}).test_client(use_cookies=False)
+        response = client.post(url.removeprefix("https://news.example.org"), data="List-Unsubscribe=One-Click",
+                               content_type="application/x-www-form-urlencoded")
+        assert response.status_code == 200
+
+        second = make_issue(conn)
+        result = run(cfg_path, "send", str(second))
+        assert result.exit_code == 0 and "sent 299" in result.stdout
+        later = server.recipients()[300:]
+        assert len(later) == 299 and victim.rcpt_tos[0] not in later
+
+
+def test_faults_451_550_421_and_drops(tmp_path):
+    handler = Recorder(
+        rcpt_replies={**{f"user{i}@example.com": "451 4.7.1 Try again later" for i in (3, 40, 77)},
+                      **{f"user{i}@example.com": "550 5.1.1 No such user" for i in (5, 90)},
+                      "user8@example.com": "552 5.2.2 Mailbox full"},
+        drop_421_at={25, 60},
+        drop_at_rcpt={"user30@example.com"},
+        drop_after_data={"user50@example.com"},
+    )
+    with smtp_server(handler) as (port, server):
+        cfg_path = write_config(tmp_path, port)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 120)
+        issue = make_issue(conn)
+        result = run(cfg_path, "send", str(issue))
+        assert result.exit_code == 1
+        assert "sent 113, failed 2, pending 4, unknown 1" in result.stdout
+        assert "No such user" in result.stderr
+        got = server.recipients()
+        assert len(got) == len(set(got)) == 113
+        sent = {r[0] for r in conn.execute(
+            "SELECT s.email FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
+            "WHERE d.issue_id = ? AND d.state = 'sent'", (issue,))}
+        assert sent == set(got)  # nothing wrongly marked sent
+        rows = {r["email"]: r for r in conn.execute(
+            "SELECT s.email, d.state, d.attempts, d.last_error, d.next_attempt_at FROM deliveries d "
+            "JOIN subscribers s ON s.id = d.subscriber_id WHERE d.issue_id = ?", (issue,))}
+        assert rows["user5@example.com"]["state"] == "failed" and "550" in rows["user5@example.com"]["last_error"]
+        assert rows["user3@example.com"]["state"] == "pending" and rows["user3@example.com"]["next_attempt_at"]
+        assert rows["user8@example.com"]["state"] == "pending"  # 552 is temporary
+        assert rows["user50@example.com"]["state"] == "unknown"
+        assert rows["user30@example.com"]["state"] == "sent"  # reconnected and carried on
+        assert server.connections >= 4 + 2 + 1
+
+        # too early: nothing is due; once the retry time has come, a later run delivers
+        handler.rcpt_replies.clear()
+        early = delivery.send_issue(conn, cfg, issue)
+        assert early.sent == 0
+        later = delivery.send_issue(conn, cfg, issue, now=store.now_utc() + timedelta(minutes=6))
+        assert later.sent == 4 and later.pending == 0
+        assert states(conn, issue) == {"sent": 117, "failed": 2, "unknown": 1}
+        assert len(server.recipients()) == len(set(server.recipients())) == 117
+
+        retried = run(cfg_path, "send", str(issue), "--retry-unknown")
+        assert retried.exit_code == 1 or retried.exit_code == 0
+        assert server.recipients().count("user50@example.com") == 0  # still dropped by the server
+        handler.drop_after_data.clear()
+        retried = run(cfg_path, "send", str(issue), "--retry-unknown")
+        assert "sent 1," in retried.stdout and server.recipients().count("user50@example.com") == 1
+
+
+def test_never_answering_server_exits_3_nothing_marked(tmp_path):
+    with silent_server() as port:
+        cfg_path = write_config(tmp_path, port, timeout=1.0)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 20)
+        issue = make_issue(conn)
+        started = time.monotonic()
+        result = run(cfg_path, "send", str(issue))
+        assert result.exit_code == 3
+        assert result.stderr.startswith("error: SMTP server 127.0.0.1") and "Traceback" not in result.output
+        assert time.monotonic() - started < 10
+        assert states(conn, issue) == {"pending": 20}
+
+
+def test_long_run_of_temporary_failures_pauses(tmp_path):
+    handler = Recorder(rcpt_replies={f"user{i}@example.com": "451 4.3.0 Busy" for i in range(60)})
+    with smtp_server(handler) as (port, server):
+        cfg_path = write_config(tmp_path, port, connections=1)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 60)
+        issue = make_issue(conn)
+        result = run(cfg_path, "send", str(issue))
+        assert result.exit_code == 1
+        assert "paused after 20 temporary failures in a row" in result.stderr
+        tried = conn.execute("SELECT count(*) FROM deliveries WHERE issue_id = ? AND attempts > 0",
+                             (issue,)).fetchone()[0]
+        assert tried == delivery.PAUSE_AFTER
+        assert states(conn, issue) == {"pending": 60}
+
+
+def test_gives_up_after_max_attempts(tmp_path):
+    handler = Recorder(rcpt_replies={"user0@example.com": "451 4.3.0 Busy"})
+    with smtp_server(handler) as (port, server):
+        cfg_path = write_config(tmp_path, port)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 2)
+        issue = make_issue(conn)
+        now = store.now_utc()
+        for attempt in range(delivery.MAX_ATTEMPTS):
+            report = delivery.send_issue(conn, cfg, issue, now=now)
+            now += timedelta(days=1)
+        assert report.failed == 1 and states(conn, issue) == {"sent": 1, "failed": 1}
+        error = conn.execute("SELECT last_error FROM deliveries WHERE state = 'failed'").fetchone()[0]
+        assert error.startswith(f"gave up after {delivery.MAX_ATTEMPTS} attempts")
+
+
+def test_unsubscribed_before_their_turn_are_not_sent(tmp_path):
+    with smtp_server() as (port, server):
+        cfg_path = write_config(tmp_path, port, connections=1)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 10)
+        issue = make_issue(conn)
+        conn.execute("UPDATE subscribers SET status = 'unsubscribed' WHERE email = 'user2@example.com'")
+        other = store.connect(cfg.database_path)  # the web app, unsubscribing someone mid-send
+
+        def progress(done, total):
+            if done == 1:
+                with store.transaction(other):
+                    other.execute("UPDATE subscribers SET status = 'unsubscribed' WHERE email = 'user8@example.com'")
+
+        report = delivery.send_issue(conn, cfg, issue, progress=progress)
+        assert report.sent == 8 and report.pending == 0
+        assert "user2@example.com" not in server.recipients()
+        assert "user8@example.com" not in server.recipients()
+        assert conn.execute("SELECT state FROM issues WHERE id = ?", (issue,)).fetchone()[0] == "sent"
+
+
+def test_dry_run_sends_nothing(tmp_path):
+    with smtp_server() as (port, server):
+        cfg_path = write_config(tmp_path, port)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 12)
+        issue = make_issue(conn)
+        result = run(cfg_path, "send", str(issue), "--dry-run")
+        assert result.exit_code == 0
+        assert f"issue {issue}: would send 12 message(s), subject: Quiet streets, loud ideas" in result.stdout
+        assert "user0@example.com" in result.stdout and "and 7 more" in result.stdout
+        assert server.received == [] and states(conn, issue) == {}
+
+
+def test_send_test_goes_only_to_given_addresses(tmp_path):
+    with smtp_server() as (port, server):
+        cfg_path = write_config(tmp_path, port)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 5)
+        issue = make_issue(conn)
+        result = run(cfg_path, "send-test", str(issue), "--to", "ed@example.com, chief@example.org")
+        assert result.exit_code == 0, result.output
+        assert server.recipients() == ["ed@example.com", "chief@example.org"]
+        assert all(r.message["Subject"].startswith("[TEST] ") for r in server.received)
+        assert states(conn, issue) == {}
+        bad = run(cfg_path, "send-test", str(issue), "--to", "ed@example.com,nope")
+        assert bad.exit_code == 2 and "nope" in bad.stderr and len(server.received) == 2
+
+
+def test_second_send_while_one_holds_the_lock(tmp_path):
+    cfg_path = write_config(tmp_path, 25)
+    cfg, conn = open_db(cfg_path)
+    issue = make_issue(conn)
+    with delivery.SendLock(cfg.database_path):
+        result = run(cfg_path, "send", str(issue))
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "another send is running" in result.stderr
+
+
+def test_outbox_backend_writes_a_maildir(tmp_path):
+    cfg_path = write_config(tmp_path, 25, backend="outbox")
+    cfg, conn = open_db(cfg_path)
+    add_subscribers(conn, 7)
+    issue = make_issue(conn)
+    result = run(cfg_path, "send", str(issue))
+    assert result.exit_code == 0 and "sent 7" in result.stdout
+    import mailbox
+
+    box = mailbox.Maildir(cfg.outbox_path, create=False)
+    assert sorted(m["To"] for m in box) == sorted(f"User {i} <user{i}@example.com>" for i in range(7))
+    assert not list((cfg.outbox_path / "tmp").iterdir())
+
+
+def test_rate_limit_paces_all_connections(tmp_path):
+    with smtp_server() as (port, server):
+        cfg_path = write_config(tmp_path, port, rate_limit=40.0)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 20)
+        issue = make_issue(conn)
+        started = time.monotonic()
+        assert delivery.send_issue(conn, cfg, issue).sent == 20
+        assert time.monotonic() - started >= 19 / 40
+
+
+def test_unknown_issue_and_cancelled_issue_are_input_errors(tmp_path):
+    cfg_path = write_config(tmp_path, 25)
+    cfg, conn = open_db(cfg_path)
+    assert run(cfg_path, "send", "42").exit_code == 2
+    issue = make_issue(conn)
+    conn.execute("UPDATE issues SET state = 'cancelled' WHERE id = ?", (issue,))
+    result = run(cfg_path, "send", str(issue))
+    assert result.exit_code == 2 and "cancelled" in result.stderr
