@@ -1039,7 +1039,8 @@ def _parts(msg) -> tuple[object, object, str]:
         return text, html, (f"The message is {ctype}, not multipart/alternative with a plain-text "
                             "and an HTML part: spam filters distrust HTML-only mail and some "
                             "readers only see text.")
-    kinds = [p.get_content_type() for p in msg.get_payload()]
+    payload = msg.get_payload()
+    kinds = [p.get_content_type() for p in payload] if isinstance(payload, list) else []
     if kinds[:2] != ["text/plain", "text/html"]:
         return text, html, (f"The alternative parts are {', '.join(kinds) or 'missing'}: they "
                             "must be text/plain then text/html, so clients pick the HTML and "

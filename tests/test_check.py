@@ -216,3 +216,27 @@ def test_cli_bad_input_exits_two(runner, tmp_path):
     missing = run(runner, "check", "--eml", str(tmp_path / "nope.eml"))
     assert missing.exit_code == 2 and "nope.eml" in missing.output
     assert run(runner, "check").exit_code == 2
+
+
+# --- robustness -------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CLEAN_EML = (FIXTURES / "clean.eml").read_bytes()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, len(CLEAN_EML)), st.integers(0, 400), st.binary(max_size=40))
+def test_any_damaged_message_gives_findings_not_a_crash(start, length, junk):
+    raw = CLEAN_EML[:start] + junk + CLEAN_EML[start + length :]
+    findings = check_message(raw)
+    assert all(f.severity in ("error", "warning") and f.rule and f.message for f in findings)
+
+
+@pytest.mark.parametrize("raw", [
+    b"", b"garbage", b"Content-Type: multipart/alternative\r\n\r\nno boundary",
+    b"Content-Type: text/html; charset=bogus\r\n\r\n<p>\xff</p>", b"Subject: =?utf-8?q?x\r\n\r\n",
+])
+def test_malformed_messages_are_reported(raw):
+    assert "multipart-alternative" in {f.rule for f in check_message(raw)}
