@@ -89,7 +89,7 @@ class Recorder:
         with self.lock:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content),
-                         session.ssl is not None)
+                         server.transport.get_extra_info("ssl_object") is not None)
             )
         return "250 OK queued"
 
