@@ -63,11 +63,9 @@ def article_ref(ref: str, content_dir: Path):
     from .content import resolve
 
     article = resolve(ref, content_dir)
-    path = getattr(article, "path", None)
-    looks_like_path = "/" in ref or "\\" in ref or Path(ref).suffix.lower() in (".md", ".txt", ".markdown")
-    if looks_like_path and path is not None:
-        return article, str(Path(path).resolve())
-    return article, ref
+    if ref.strip().lower() == article.slug or article.path is None:
+        return article, ref.strip().lower()
+    return article, str(Path(article.path).resolve())
 
 
 def create(
