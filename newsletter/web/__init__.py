@@ -37,10 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # CSV uploads
     )
     app.config.update(test_config)
-    if not app.secret_key:
-        from .security import secret_key
+    if not app.secret_key:  # NEWSLETTER_SECRET_KEY (newest first), else instance/secret_key (0600)
+        from ..links import secret_keys
 
-        app.secret_key = secret_key(config)
+        app.secret_key, *app.config["SECRET_KEY_FALLBACKS"] = secret_keys(config)
 
     from . import auth, db, security
 

@@ -145,7 +145,7 @@ def _login_page(status: int = 200, error: str = ""):
         render_template(
             "web/login.html",
             password_mode=bool(_config().secret("editor_password")),
-            next=request.args.get("next", ""),
+            next=request.values.get("next", ""),
             error=error,
         ),
         status,

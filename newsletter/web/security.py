@@ -1,4 +1,4 @@
-"""Web safety: the session key, response headers (CSP), and safe ``next=`` targets."""
+"""Web safety: response headers (CSP), safe ``next=`` targets, owner-only files."""
 from __future__ import annotations
 
 import os
@@ -8,8 +8,6 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response
 
-from ..config import Config
-from ..errors import ConfigError
 
 #: Every page: only our own scripts; inline styles only because the email preview (an iframe
 #: ``srcdoc``, which inherits this policy) is styled inline; images may come from anywhere an
@@ -36,31 +34,6 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
-
-
-def secret_key(config: Config) -> str:
-    """``NEWSLETTER_SECRET_KEY``, else a key generated once into ``instance/secret_key`` (0600)."""
-    key = config.secret("secret_key")
-    if key:
-        return key
-    path = config.instance_path / "secret_key"
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the session key: {exc.strerror}") from None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process won the race: use its key
-        return path.read_text(encoding="ascii").strip()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot create the session key: {exc.strerror}") from None
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key + "\n")
-    return key
 
 
 def add_headers(response: Response) -> Response:
