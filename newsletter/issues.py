@@ -143,8 +143,9 @@ def schedule(
 def cancel(conn: sqlite3.Connection, issue_id: int) -> tuple[Issue, bool]:
     """Cancel what has not gone yet; returns the issue and whether anything changed.
 
-    Deliveries already sent stay recorded; pending ones are never sent (delivery refuses a
-    cancelled issue and a running send stops at its next batch).
+    Deliveries already sent (or failed, or unknown) stay recorded; pending ones are dropped,
+    so they are never sent: delivery refuses a cancelled issue, and a send already running
+    cannot claim a row that is gone.
     """
     with transaction(conn):
         issue = get(conn, issue_id)
@@ -153,6 +154,7 @@ def cancel(conn: sqlite3.Connection, issue_id: int) -> tuple[Issue, bool]:
         if issue.state not in CANCELLABLE:
             raise InputError(f"issue {issue_id} is already {issue.state}; nothing left to cancel")
         conn.execute("UPDATE issues SET state = 'cancelled' WHERE id = ?", (issue_id,))
+        conn.execute("DELETE FROM deliveries WHERE issue_id = ? AND state = 'pending'", (issue_id,))
     return get(conn, issue_id), True
 
 

@@ -70,6 +70,8 @@ def test_cancel_keeps_sent_rows_and_zeroes_pending(conn):
     issue, changed = iss.cancel(conn, issue_id)
     assert changed and issue.state == "cancelled"
     assert iss.delivery_counts(conn, issue) == {"sent": 1, "pending": 0, "failed": 0, "unknown": 0}
+    rows = conn.execute("SELECT state FROM deliveries WHERE issue_id = ?", (issue_id,)).fetchall()
+    assert [r[0] for r in rows] == ["sent"]  # nothing left that a running send could claim
     assert iss.cancel(conn, issue_id)[1] is False  # repeatable
     conn.execute("UPDATE issues SET state = 'sent' WHERE id = ?", (issue_id,))
     with pytest.raises(InputError, match="already sent"):
