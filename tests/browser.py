@@ -69,35 +69,48 @@ def log_in(page, base: str, password: str) -> None:
 
 
 def take_screenshots(out: Path) -> list[Path]:
-    """Dashboard and preview (desktop and phone widths) of the repository's sample content."""
+    """Dashboard and preview (desktop and phone widths) of the sample content and the seed,
+    with a few made-up subscribers and issues in a throwaway database."""
+    import shutil
     import tempfile
+    from datetime import datetime, timedelta, timezone
 
-    from newsletter import content, create_app
+    from newsletter import content, create_app, issues, store, subscribers
     from newsletter.config import load_config
 
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "content"
+        shutil.copytree(root / "content", folder, dirs_exist_ok=True)
+        shutil.copy(root / "tests" / "samples" / "000_c1508f7e4351951f.txt", folder)
         config = load_config(
             overrides={
-                "content": {"dir": str(root / "content")},
+                "content": {"dir": str(folder)},
                 "database": {"path": f"{tmp}/newsletter.db"},
                 "smtp": {"outbox": f"{tmp}/outbox"},
             },
             environ={"NEWSLETTER_EDITOR_PASSWORD": "screenshots", "NEWSLETTER_SECRET_KEY": "screenshots"},
         )
         articles = content.load_articles(config.content_dir)
+        conn = store.connect(config.database_path)
+        for n, name in enumerate(["Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra"]):
+            subscribers.add(conn, f"{name.split()[0].lower()}@example.com", name)
+        issues.create(conn, [a.slug for a in articles[:2]], subject="This week's digest",
+                      send_at=datetime.now(timezone.utc) + timedelta(days=2))
+        issues.create(conn, [articles[-1].slug])
         app = create_app({"NEWSLETTER": config})
         shots = []
         with chromium() as b, live_server(app) as base:
             desktop = b.new_page(viewport={"width": 1280, "height": 860})
             log_in(desktop, base, "screenshots")
             shots.append(_shot(desktop, out / "dashboard.png"))
-            desktop.goto(f"{base}/articles/{articles[0].slug}")
+            seed = content.load_article(folder / "000_c1508f7e4351951f.txt")
+            desktop.goto(f"{base}/articles/{seed.slug}")
             shots.append(_shot(desktop, out / "preview-desktop.png"))
-            phone = b.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1, is_mobile=True)
+            phone = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
             log_in(phone, base, "screenshots")
-            phone.goto(f"{base}/articles/{articles[0].slug}")
-            phone.locator(".frame-phone").scroll_into_view_if_needed()
+            phone.goto(f"{base}/articles/{seed.slug}")
+            phone.evaluate("document.querySelector('.facts').scrollIntoView()")
             shots.append(_shot(phone, out / "preview-phone.png"))
         return shots
 
@@ -109,6 +122,9 @@ def _shot(page, path: Path) -> Path:
 
 
 if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     docs = Path(__file__).resolve().parent.parent / "docs"
     docs.mkdir(exist_ok=True)
     for shot in take_screenshots(docs):
