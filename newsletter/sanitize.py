@@ -1,0 +1,346 @@
+"""Raw HTML reduced to a safe allowlist, as plain-data pieces the article parser turns into blocks.
+
+Markdown is rendered to HTML by markdown-it (raw HTML passes through), then walked here with lxml:
+block elements become :class:`Piece` objects (heading, paragraph, list, quote, image, rule);
+inline content keeps only ``a, strong, em, b, i, code, br``. Dropped with their content:
+script, style, iframe, form, object, embed and the like; ``on*``/``style`` attributes never
+survive because only ``href`` (on ``a``) is ever written out. Links must be absolute
+``http(s)``/``mailto`` (relative ones are resolved against the article's ``url``, else kept as
+text); images must be absolute ``http(s)`` (relative ones resolved the same way, else dropped).
+Every drop worth knowing about is reported as a short warning sentence.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html import escape
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+#: Inline tags kept as they are (without attributes, except ``href`` on ``a``).
+INLINE_TAGS = frozenset({"a", "strong", "em", "b", "i", "code", "br"})
+#: Elements removed together with everything inside them.
+DROP_TAGS = frozenset({
+    "script", "style", "iframe", "frame", "frameset", "form", "object", "embed", "applet",
+    "noscript", "template", "svg", "math", "button", "input", "select", "textarea", "canvas",
+    "audio", "video", "head", "title", "meta", "link", "base", "nav", "dialog", "portal",
+})
+#: Of those, the ones a reader would miss or an attacker would plant: dropping them is reported.
+_REPORTED_DROPS = frozenset(DROP_TAGS - {"head", "title", "meta", "link", "base", "nav"})
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_CONTAINERS = frozenset({
+    "div", "section", "article", "main", "header", "footer", "aside", "body", "html", "center",
+    "figure", "details", "table", "thead", "tbody", "tfoot", "dl", "hgroup", "picture",
+})
+_PARAGRAPHS = frozenset({"p", "figcaption", "summary", "address", "dt", "dd", "caption", "tr", "li"})
+_MAX_DEPTH = 40  # deeper nesting is flattened to text (no recursion blow-up on hostile input)
+_WS = re.compile(r"\s+")
+_DASH_LINE = re.compile(r"^\s*(?:—|―|–|--)\s*(\S.{0,80})$")
+
+
+@dataclass
+class Piece:
+    """A block found in HTML; ``text``/``html`` are the plain and safe-inline forms."""
+
+    kind: str
+    text: str = ""
+    html: str = ""
+    level: int = 2
+    items: list[tuple[str, str]] = field(default_factory=list)
+    ordered: bool = False
+    src: str = ""
+    alt: str = ""
+    cite: str = ""
+
+
+def safe_link(url: str, base: str = "") -> str:
+    """``url`` as an absolute http(s)/mailto URL (resolved against ``base``), or "" if it can't be."""
+    url = (url or "").strip()
+    if not url or url.startswith("#"):
+        return ""
+    scheme = urlsplit(url).scheme.lower() if ":" in url else ""
+    if scheme == "mailto":
+        return url if "@" in url else ""
+    if url.startswith("//"):
+        url, scheme = "https:" + url, "https"
+    if not scheme:
+        if not _is_web(base):
+            return ""
+        url = urljoin(base, url)
+        scheme = urlsplit(url).scheme.lower()
+    return url if scheme in ("http", "https") and urlsplit(url).netloc else ""
+
+
+def safe_image(src: str, base: str = "") -> str:
+    """``src`` as an absolute http(s) image URL, or "" (data:, javascript:, unresolvable)."""
+    link = safe_link(src, base)
+    return "" if link.startswith("mailto:") else link
+
+
+def _is_web(url: str) -> bool:
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _unsafe_scheme(url: str) -> str:
+    """The scheme name of a dangerous URL (javascript, data, vbscript, ...), else ""."""
+    compact = re.sub(r"[\s\x00-\x1f]+", "", url or "").lower()
+    match = re.match(r"([a-z][a-z0-9+.-]*):", compact)
+    if match and match.group(1) not in ("http", "https", "mailto"):
+        return match.group(1)
+    return ""
+
+
+class _Walker:
+    def __init__(self, base: str):
+        self.base = base if _is_web(base) else ""
+        self.warnings: list[str] = []
+        self.pieces: list[Piece] = []
+        self.images: list[Piece] = []  # images met inside inline content, emitted after it
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    # -- inline -------------------------------------------------------------------------
+    def inline(self, el, depth: int = 0, skip=()) -> tuple[str, str]:
+        """Plain text and safe HTML of ``el``'s content (``el.text`` and children but ``skip``).
+
+        Whitespace runs become one space; ``<br>`` is the only newline of the plain text.
+        """
+        texts: list[str] = []
+        htmls: list[str] = []
+        _add_text(el.text, texts, htmls)
+        for child in el:
+            if child not in skip:
+                t, h = self._inline_element(child, depth + 1)
+                texts.append(t)
+                htmls.append(h)
+            _add_text(child.tail, texts, htmls)
+        return "".join(texts), "".join(htmls)
+
+    def _inline_element(self, el, depth: int) -> tuple[str, str]:
+        if not isinstance(el.tag, str):
+            return "", ""  # comments, processing instructions
+        tag = el.tag.lower()
+        if tag in DROP_TAGS:
+            self._dropped(tag)
+            return "", ""
+        if tag == "img":
+            self._image(el)
+            return "", ""
+        if tag == "br":
+            return "\n", "<br>"
+        if depth > _MAX_DEPTH:
+            text = _WS.sub(" ", el.text_content())
+            return text, escape(text)
+        if tag in ("ul", "ol"):  # a list inside inline content: items run on
+            parts = [self.inline(li, depth) for li in el if isinstance(li.tag, str)]
+            return " ".join(p[0] for p in parts), " ".join(p[1] for p in parts)
+        text, html = self.inline(el, depth)
+        if tag == "a":
+            return self._link(el.get("href", ""), text, html)
+        if tag == "pre":
+            return text, f"<code>{escape(el.text_content())}</code>"
+        if tag in INLINE_TAGS:
+            return text, f"<{tag}>{html}</{tag}>" if text.strip() else html
+        if tag in _HEADINGS or tag in _PARAGRAPHS or tag in _CONTAINERS or tag == "blockquote":
+            return f" {text} ", f" {html} "  # a block inside inline content: keep words apart
+        return text, html  # unknown inline element (span, font, u, ...): keep its content
+
+    def _link(self, href: str, text: str, html: str) -> tuple[str, str]:
+        href = href.strip()
+        url = safe_link(href, self.base)
+        if not url:
+            scheme = _unsafe_scheme(href)
+            if scheme:
+                self.warn(f"Removed a {scheme}: link (kept its text).")
+            elif href and not href.startswith("#"):
+                self.warn(f"Link {href[:60]!r} is relative and the article has no url; kept as text.")
+            return text, html
+        label = _WS.sub(" ", text).strip()
+        shown = url[7:] if url.startswith("mailto:") else url
+        plain = label if not label or shown in label else f"{label} ({shown})"
+        return plain or shown, f'<a href="{escape(url, quote=True)}">{html or escape(shown)}</a>'
+
+    def _image(self, el) -> None:
+        src = (el.get("src") or "").strip()
+        url = safe_image(src, self.base)
+        if not url:
+            if src:
+                what = src[:60] if not src.startswith("data:") else "data: URI"
+                self.warn(f"Dropped image {what!r}: not an absolute http(s) URL"
+                          + (" and the article has no url." if not self.base else "."))
+            return
+        self.images.append(Piece("image", src=url, alt=_WS.sub(" ", el.get("alt") or "").strip()))
+
+    def _dropped(self, tag: str) -> None:
+        if tag in _REPORTED_DROPS:
+            self.warn(f"Removed <{tag}> from the article's HTML.")
+
+    # -- blocks -------------------------------------------------------------------------
+    def blocks(self, el, depth: int = 0) -> None:
+        """Walk a container: block children become pieces, loose inline content paragraphs."""
+        loose_t: list[str] = []
+        loose_h: list[str] = []
+
+        def flush() -> None:
+            self._paragraph("".join(loose_t), "".join(loose_h))
+            loose_t.clear()
+            loose_h.clear()
+
+        _add_text(el.text, loose_t, loose_h)
+        for child in el:
+            tag = child.tag.lower() if isinstance(child.tag, str) else ""
+            if tag in _HEADINGS or tag in _PARAGRAPHS or tag in _CONTAINERS or tag in (
+                "ul", "ol", "blockquote", "hr", "pre"
+            ):
+                flush()
+                self._block(child, tag, depth + 1)
+            else:
+                t, h = self._inline_element(child, depth + 1)
+                loose_t.append(t)
+                loose_h.append(h)
+            _add_text(child.tail, loose_t, loose_h)
+        flush()
+
+    def _block(self, el, tag: str, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            text = _WS.sub(" ", el.text_content())
+            self._paragraph(text, escape(text))
+        elif tag in _HEADINGS:
+            text, html = self.inline(el, depth)
+            text, html = _squash(text), _squash_html(html)
+            if text:
+                self.pieces.append(Piece("heading", text, html, level=_HEADINGS[tag]))
+            self._flush_images()
+        elif tag in ("ul", "ol"):
+            items: list[tuple[str, str]] = []
+            self._items(el, items, depth)
+            if items:
+                self.pieces.append(Piece("list", items=items, ordered=tag == "ol"))
+            self._flush_images()
+        elif tag == "blockquote":
+            self._quote(el, depth)
+        elif tag == "hr":
+            self.pieces.append(Piece("rule"))
+        elif tag == "pre":
+            code = el.text_content().strip("\n")
+            if code.strip():
+                lines = [escape(line) for line in code.split("\n")]
+                self.pieces.append(Piece("paragraph", code, "<code>" + "<br>".join(lines) + "</code>"))
+        elif tag in _PARAGRAPHS and tag != "tr":
+            text, html = self.inline(el, depth)
+            self._paragraph(text, html)
+        elif tag == "tr":
+            cells = [self.inline(c, depth) for c in el if isinstance(c.tag, str)]
+            cells = [(_squash(t), _squash_html(h)) for t, h in cells if t.strip()]
+            self._paragraph(" | ".join(c[0] for c in cells), " | ".join(c[1] for c in cells))
+        else:
+            self.blocks(el, depth)
+
+    def _items(self, el, items: list[tuple[str, str]], depth: int) -> None:
+        for li in el:
+            if not isinstance(li.tag, str):
+                continue
+            nested = [c for c in li if isinstance(c.tag, str) and c.tag.lower() in ("ul", "ol")]
+            text, html = self.inline(li, depth, skip=nested)
+            text, html = _squash(text), _squash_html(html)
+            if text:
+                items.append((text, html))
+            for sub in nested:
+                if depth < _MAX_DEPTH:
+                    self._items(sub, items, depth + 1)
+
+    def _quote(self, el, depth: int) -> None:
+        inner = _Walker(self.base)
+        inner.blocks(el, depth)
+        for message in inner.warnings:
+            self.warn(message)
+        texts: list[str] = []
+        htmls: list[str] = []
+        cite = ""
+        for piece in inner.pieces:
+            if piece.kind == "list":
+                texts += [t for t, _ in piece.items]
+                htmls += [h for _, h in piece.items]
+            elif piece.kind == "image":
+                self.images.append(piece)
+            elif piece.text:
+                texts.append(piece.text)
+                htmls.append(piece.html)
+        cites = el.xpath(".//cite|.//footer")
+        if texts and (match := _DASH_LINE.match(texts[-1])):
+            cite = match.group(1).strip()
+            texts.pop()
+            htmls.pop()
+        elif cites:
+            cite = _squash(cites[-1].text_content()).lstrip("—–- ")
+            if texts and _squash(texts[-1]).lstrip("—–- ") == cite:
+                texts.pop()
+                htmls.pop()
+        if texts:
+            self.pieces.append(Piece("quote", "\n".join(texts), "<br>".join(htmls), cite=cite))
+        self._flush_images()
+
+    def _paragraph(self, text: str, html: str) -> None:
+        text, html = _squash(text), _squash_html(html)
+        if text:
+            self.pieces.append(Piece("paragraph", text, html))
+        self._flush_images()
+
+    def _flush_images(self) -> None:
+        self.pieces.extend(self.images)
+        self.images.clear()
+
+
+def _squash(text: str) -> str:
+    """Trim and tidy plain text whose whitespace runs were already collapsed (``\n`` = ``<br>``)."""
+    return re.sub(r" *\n *", "\n", re.sub(r" {2,}", " ", text)).strip()
+
+
+def _add_text(text: str | None, texts: list[str], htmls: list[str]) -> None:
+    if text:
+        text = _WS.sub(" ", text)
+        texts.append(text)
+        htmls.append(escape(text))
+
+
+def _squash_html(html: str) -> str:
+    html = _WS.sub(" ", html).strip()
+    html = re.sub(r"\s*<br>\s*", "<br>", html)
+    return re.sub(r"^(?:<br>)+|(?:<br>)+$", "", html).strip()
+
+
+def _fragment(html: str):
+    try:
+        return lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def html_to_pieces(html: str, base: str = "") -> tuple[list[Piece], list[str]]:
+    """Block pieces and warnings for an HTML fragment (e.g. Markdown rendered with raw HTML on).
+
+    ``base`` is the article's absolute URL, used to resolve relative links and images.
+    """
+    walker = _Walker(base)
+    root = _fragment(html)
+    if root is not None:
+        walker.blocks(root)
+    return walker.pieces, walker.warnings
+
+
+def inline_html(html: str, base: str = "") -> tuple[str, str, list[str]]:
+    """Plain text, safe inline HTML and warnings for an inline HTML fragment."""
+    walker = _Walker(base)
+    root = _fragment(html)
+    if root is None:
+        return "", "", []
+    text, out = walker.inline(root)
+    return _squash(text), _squash_html(out), walker.warnings
