@@ -63,6 +63,14 @@ MIGRATIONS: list[str] = [
         added_at TEXT NOT NULL
     );
     """,
+    # 2: cancelling is final, whatever a send already running writes afterwards
+    """
+    CREATE TRIGGER issues_cancelled_is_final BEFORE UPDATE OF state ON issues
+    WHEN OLD.state = 'cancelled' AND NEW.state != 'cancelled'
+    BEGIN
+        SELECT RAISE(IGNORE);
+    END;
+    """,
 ]
 
 

@@ -73,9 +73,10 @@ def test_cancel_keeps_sent_rows_and_zeroes_pending(conn):
     rows = conn.execute("SELECT state FROM deliveries WHERE issue_id = ?", (issue_id,)).fetchall()
     assert [r[0] for r in rows] == ["sent"]  # nothing left that a running send could claim
     assert iss.cancel(conn, issue_id)[1] is False  # repeatable
-    conn.execute("UPDATE issues SET state = 'sent' WHERE id = ?", (issue_id,))
+    done = iss.create(conn, ["a"], now=NOW)
+    conn.execute("UPDATE issues SET state = 'sent' WHERE id = ?", (done,))
     with pytest.raises(InputError, match="already sent"):
-        iss.cancel(conn, issue_id)
+        iss.cancel(conn, done)
 
 
 def test_counts_and_problem_lists(conn):
