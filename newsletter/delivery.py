@@ -246,12 +246,21 @@ class _Pacer:
             time.sleep(slot - now)
 
 
+class _Request:
+    __slots__ = ("result", "claim", "done", "claimed")
+
+    def __init__(self, result: tuple | None, claim: int | None):
+        self.result, self.claim, self.done, self.claimed = result, claim, False, False
+
+
 class _Run:
     def __init__(self, conn, config, issue_id, template, now, progress, total):
         self.conn, self.config, self.issue_id, self.template = conn, config, issue_id, template
         self.fixed_now = now
         self.progress, self.total, self.done = progress, total, 0
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the SQLite connection
+        self.pending_lock = threading.Lock()
+        self.pending: list[_Request] = []
         self.stop = threading.Event()
         self.queue: queue.Queue = queue.Queue(maxsize=BATCH)
         self.pacer = _Pacer(config["smtp"]["rate_limit"])
@@ -262,24 +271,39 @@ class _Run:
     def now(self) -> datetime:
         return self.fixed_now or now_utc()
 
-    # ledger writes: the previous result and the next claim in one transaction
+    # Ledger writes: a worker's previous result and its next claim go in one transaction, and
+    # workers waiting at the same time share it (flat combining: whoever gets the lock writes
+    # every request queued so far). A claim is committed before its message is sent.
     def commit(self, result: tuple | None, claim: int | None) -> bool:
-        stamp = to_db_time(now_utc())
+        request = _Request(result, claim)
+        with self.pending_lock:
+            self.pending.append(request)
         with self.lock:
-            with transaction(self.conn):
-                if result is not None:
-                    self._record(stamp, *result)
-                claimed = claim is not None and not self.stop.is_set() and self.conn.execute(
+            if not request.done:
+                with self.pending_lock:
+                    batch, self.pending = self.pending, []
+                self._apply(batch)
+        return request.claimed
+
+    def _apply(self, batch: list["_Request"]) -> None:
+        stamp = to_db_time(now_utc())
+        with transaction(self.conn):
+            for request in batch:
+                if request.result is not None:
+                    self._record(stamp, *request.result)
+            for request in batch:
+                request.claimed = request.claim is not None and not self.stop.is_set() and self.conn.execute(
                     "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = ? "
                     "WHERE issue_id = ? AND subscriber_id = ? AND state = 'pending' AND EXISTS "
                     "(SELECT 1 FROM subscribers WHERE id = ? AND status = 'active')",
-                    (stamp, self.issue_id, claim, claim),
+                    (stamp, self.issue_id, request.claim, request.claim),
                 ).rowcount == 1
-            if result is not None:
+        for request in batch:
+            request.done = True
+            if request.result is not None:
                 self.done += 1
                 if self.progress:
                     self.progress(self.done, self.total)
-        return claimed
 
     def _record(self, stamp: str, sid: int, attempts: int, outcome: str, error: str) -> None:
         r = self.report

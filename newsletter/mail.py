@@ -112,9 +112,13 @@ def message_id(config: Config, issue_id: int, subscriber_id: int) -> str:
 
 
 def _qp(data: str) -> bytes:
-    """Quoted-printable with CRLF line ends; lines of at most 76 characters."""
+    """Quoted-printable with CRLF line ends, lines of at most 76 characters, and no line that
+    starts with a dot (written ``=2E``), so the message needs no SMTP dot-stuffing."""
     data = data.replace("\r\n", "\n").replace("\r", "\n")
-    return b2a_qp(data.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    encoded = b2a_qp(data.encode("utf-8"), istext=True).replace(b"\n.", b"\n=2E")
+    if encoded.startswith(b"."):
+        encoded = b"=2E" + encoded[1:]
+    return encoded.replace(b"\n", b"\r\n")
 
 
 def _open_end(encoded: bytes) -> bytes:

@@ -18,6 +18,7 @@ Each transport object is used by one thread; open one per parallel connection.
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -26,6 +27,9 @@ from pathlib import Path
 
 from .config import Config
 from .errors import TransportError
+
+
+_SAFE_ADDRESS = re.compile(r"^[^\x00-\x20<>\x7f-\U0010ffff]+@[^\x00-\x20<>\x7f-\U0010ffff]+$")  # no spaces, controls, CR or LF
 
 
 class DeliveryError(Exception):
@@ -146,16 +150,30 @@ class SmtpTransport:
             self.connect()
 
     def send(self, envelope_from: str, rcpt: str, message: bytes) -> None:
+        if not _SAFE_ADDRESS.match(envelope_from) or not _SAFE_ADDRESS.match(rcpt):
+            raise PermanentFailure(0, f"refusing to send to or from {rcpt!r}: not a plain address")
         self.open()
         conn = self.conn
+        body = message
+        if body.startswith(b".") or b"\n." in body:
+            body = smtplib._quote_periods(body)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
         try:
-            self._check(conn.mail(envelope_from), "MAIL FROM")
-            self._check(conn.rcpt(rcpt), "RCPT TO")
-            conn.putcmd("data")
-            self._check(conn.getreply(), "DATA", expect=354)
-            body = smtplib._quote_periods(message)
-            if not body.endswith(b"\r\n"):
-                body += b"\r\n"
+            if conn.has_extn("pipelining"):  # RFC 2920: MAIL, RCPT and DATA in one round trip
+                conn.send(f"MAIL FROM:<{envelope_from}>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n".encode("ascii"))
+                replies = [conn.getreply() for _ in range(3)]
+                if replies[2][0] == 354 and not (replies[0][0] == replies[1][0] == 250):
+                    conn.send(b".\r\n")  # a server that took DATA anyway: end the empty message
+                    conn.getreply()
+                self._check(replies[0], "MAIL FROM")
+                self._check(replies[1], "RCPT TO")
+                self._check(replies[2], "DATA", expect=354)
+            else:
+                self._check(conn.mail(envelope_from), "MAIL FROM")
+                self._check(conn.rcpt(rcpt), "RCPT TO")
+                conn.putcmd("data")
+                self._check(conn.getreply(), "DATA", expect=354)
             conn.send(body + b".\r\n")
         except DeliveryError as exc:
             if isinstance(exc, ConnectionLost):

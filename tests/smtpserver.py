@@ -49,6 +49,7 @@ class Recorder:
     drop_after_data: set[str] = field(default_factory=set)
     drop_at_rcpt: set[str] = field(default_factory=set)
     delay: float = 0.0
+    pipelining: bool = True  # advertise PIPELINING (aiosmtpd reads pipelined commands fine)
     received: list[Received] = field(default_factory=list)
     connections: int = 0
     data_count: int = 0
@@ -60,6 +61,8 @@ class Recorder:
         session.host_name = hostname
         with self.lock:
             self.connections += 1
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
         return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):

@@ -93,8 +93,10 @@ def test_300_from_csv_each_once_with_headers_unsubscribe_and_next_issue(tmp_path
         assert len(later) == 299 and victim.rcpt_tos[0] not in later
 
 
-def test_faults_451_550_421_and_drops(tmp_path):
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_faults_451_550_421_and_drops(tmp_path, pipelining):
     handler = Recorder(
+        pipelining=pipelining,
         rcpt_replies={**{f"user{i}@example.com": "451 4.7.1 Try again later" for i in (3, 40, 77)},
                       **{f"user{i}@example.com": "550 5.1.1 No such user" for i in (5, 90)},
                       "user8@example.com": "552 5.2.2 Mailbox full"},
