@@ -485,10 +485,16 @@ def _unquoted(inline: Inline) -> Inline:
 _TRAILING_CITE = re.compile(r"^(?P<q>.*?[.!?…”\"’])\s+(?:—|―|–|--)\s*(?P<by>[^\s—–―-][^—–―]{0,70})$", re.S)
 
 
-def _split_cite(inline: Inline) -> tuple[Inline, str] | None:
-    """A quotation ending in ``— Name`` split into (quote, name)."""
+def _split_cite(inline: Inline, strict: bool = True) -> tuple[Inline, str] | None:
+    """A quotation ending in ``— Name`` split into (quote, name).
+
+    ``strict`` wants a person's name; a blockquote's last ``— ...`` line is taken as it is.
+    """
     match = _TRAILING_CITE.match(inline.text.strip())
-    if not match or not _name_like(match.group("by").split(",")[0].strip(), 1, 6):
+    if not match:
+        return None
+    if strict and not _name_like(match.group("by").split(",")[0].strip(), 1, 6) \
+            or len(match.group("by").split()) > 10:
         return None
     by = match.group("by").strip()
     text = match.group("q").strip()
@@ -812,7 +818,7 @@ def _block_of(piece: sanitize.Piece) -> Block:
         return Block("list", items=tuple(Inline(t, h) for t, h in piece.items), ordered=piece.ordered)
     if piece.kind == "quote":
         content = Inline(piece.text, piece.html)
-        if not piece.cite and (split := _split_cite(content)):
+        if not piece.cite and (split := _split_cite(content, strict=False)):
             content, cite = split
             return Block("quote", content, cite=cite)
         return Block("quote", _unquoted(content), cite=piece.cite)
@@ -1086,17 +1092,18 @@ def _page_header(units: list[_Unit], article: Article, notes: list[str], name: s
             if key not in meta or (key == "date_note" and "date" not in meta):
                 meta[key] = value
 
+    anchor = _title_anchor(units)
     while pos < len(units):
         text = units[pos].text
         if (found := _meta(text)) is not None:
             take(found)
         elif re.fullmatch(r"https?://\S+", text) and sanitize.safe_link(text):
             article.url = article.url or text
-        elif not (_nav(text) or _junk(text) or _template_only(text) or _RULE.match(text)
-                  or _END.match(text) or _BULLET.match(text)):
-            break
         elif _template_only(text):
             notes.append(f"Dropped template code ({text[:40]}).")
+        elif pos >= anchor and not (_nav(text) or _junk(text) or _RULE.match(text)
+                                    or _END.match(text) or _BULLET.match(text)):
+            break
         pos += 1
     if pos >= len(units):
         raise ContentError(f"{where}: no title found (only page furniture and metadata)")
@@ -1132,6 +1139,22 @@ def _page_header(units: list[_Unit], article: Article, notes: list[str], name: s
     article.read_time = meta.get("read_time")
     article.author = meta.get("author", "")
     return pos, meta
+
+
+def _title_anchor(units: list[_Unit]) -> int:
+    """Where the title is when metadata lines (date, read time, byline) follow it closely.
+
+    Everything above that title is page furniture (menus, section labels). A prose line just
+    above the metadata is a subtitle, so the title is the short line above it. Returns 0 when
+    the page has no such metadata near the top.
+    """
+    for index, unit in enumerate(units[:10]):
+        if _meta(unit.text) is not None and index > 0:
+            above = index - 1
+            while above > 0 and (_prose(units[above].text) or _junk(units[above].text)):
+                above -= 1
+            return 0 if _prose(units[above].text) or _meta(units[above].text) else above
+    return 0
 
 
 def _title_from_name_or_text(article: Article, name: str, text: str) -> str:
