@@ -100,7 +100,7 @@ def issue_view(
         "lang": language,
         "dir": "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr",
         "issue_date": long_date(issue_date),
-        "subject": one_line(subject) if subject and subject.strip() else one_line(lead.title),
+        "subject": one_line(subject or "") or one_line(lead.title) or one_line(settings["name"]),
         "preheader": shorten(one_line(lead.excerpt or _opening(lead)), PREHEADER_LENGTH),
         "postal_address": settings["postal_address"],
         "full_text": full_text,
@@ -185,8 +185,21 @@ def long_date(day: date) -> str:
 
 
 def one_line(text: str) -> str:
-    """Whitespace (newlines included) collapsed to single spaces."""
-    return " ".join(text.split())
+    """Whitespace (newlines included) collapsed to single spaces, control characters dropped."""
+    return " ".join(_CONTROL.sub("", text).split())
+
+
+#: characters no email part should carry (tab and newline are whitespace, kept)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+
+
+def _finalize(value):
+    """Every ``{{ }}`` value in both templates, rid of control characters (Markup stays Markup)."""
+    if isinstance(value, Markup):
+        return Markup(_CONTROL.sub("", value))
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    return value
 
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?=\s)")
@@ -238,6 +251,8 @@ def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None
 def underline(text: str, char: str = "=", width: int = TEXT_WIDTH) -> str:
     """A heading: ``text`` wrapped, with a line of ``char`` under its longest line."""
     body = wrap(one_line(text), width)
+    if not body:
+        return ""
     return f"{body}\n{char * min(width, max(len(line) for line in body.splitlines()))}"
 
 
@@ -260,6 +275,7 @@ def _environment():
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters.update(wrap=wrap, underline=underline, inline_html=_markup, one_line=one_line)
     return env

@@ -385,3 +385,22 @@ def test_header_fields_from_config_are_escaped(overrides):
     body = text_of(doc(rendered).body)
     assert "<b>Bold</b> & Co" in body and "<i>1 St</i>" in body
     assert not doc(rendered).xpath("//body//b|//body//i")
+
+
+# --- any text at all ----------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=st.text(min_size=1), body=st.text(), by=st.text())
+def test_any_article_text_renders_safely(config, title, body, by):
+    article = lead_article(
+        title=title, excerpt=body, author=by, author_bio=body, quote=Quote(body, by), disclaimer=by,
+        blocks=[paragraph(body)],
+    )
+    rendered = render_issue([article, second_article(title=by or "x", excerpt=body)], config)
+    page = doc(rendered)
+    assert not page.xpath("//script") and len(page.xpath("//h1")) == 1
+    assert_text_lines_fit(rendered.text)
+    assert not re.search(r"[\x00-\x1f\x7f\x85\u2028\u2029]", rendered.subject + rendered.preheader)
