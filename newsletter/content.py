@@ -527,7 +527,7 @@ def _check_quotes(article: Article) -> None:
 
 
 def _snippet(text: str, width: int = 60) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text.split()).lstrip("“\"«„‘")
     return f"“{text}”" if len(text) <= width else f"“{text[:width].rsplit(' ', 1)[0]}…”"
 
 
@@ -1051,16 +1051,19 @@ def _heading_like(text: str, following: str | None) -> bool:
         return False
     if text[-1] in ".,;:…\"”’'" or text[0] in _OPENERS:
         return False
-    if text.endswith("?") and len(words) < 3:
-        return False
+    if text.endswith(("?", "!")):
+        long_words = [w for w in words if len(w) > 3]
+        capitalised = sum(w[0].isupper() for w in long_words)
+        if len(words) < 3 or capitalised < 0.6 * len(long_words):
+            return False  # a short question in sentence case is a paragraph
     return not _STRONG_ATTRIBUTION.match(following)
 
 
 def _parse_page(text: str, article: Article, where: str, name: str) -> None:
     warnings = article.warnings
-    text = _drop_template_code(text, [], fenced=False) if "<?php" in text else text
-    units = _units(text)
     notes: list[str] = []  # warnings about the article's own text (not its discarded tail)
+    text = _PHP_BLOCK.sub(lambda m: _dropped_php(m, notes), text) if "<?php" in text else text
+    units = _units(text)
     pos, header = _page_header(units, article, notes, name, where)
     end, tail = _page_end(units, pos)
     body_units = units[pos:end]
@@ -1076,6 +1079,10 @@ def _parse_page(text: str, article: Article, where: str, name: str) -> None:
                 break
     article.blocks = _page_blocks(body_units, notes)
     _page_tail(tail, article, notes)
+    dropped = [n for n in notes if n.startswith("Dropped template code (")]
+    if len(dropped) > 1:
+        notes = [n for n in notes if n not in dropped]
+        notes.append(dropped[0][:-2] + f" and {len(dropped) - 1} more).")
     warnings.extend(n for n in notes if n not in warnings)
     if header.get("date_note") and article.date:
         warnings.append(header["date_note"])
@@ -1141,6 +1148,13 @@ def _page_header(units: list[_Unit], article: Article, notes: list[str], name: s
     return pos, meta
 
 
+def _dropped_php(match: re.Match, notes: list[str]) -> str:
+    if len(match.group()) > 2000:
+        return match.group()
+    notes.append(f"Dropped template code ({' '.join(match.group().split())[:40]}).")
+    return "\n" * match.group().count("\n")
+
+
 def _title_anchor(units: list[_Unit]) -> int:
     """Where the title is when metadata lines (date, read time, byline) follow it closely.
 
@@ -1151,8 +1165,11 @@ def _title_anchor(units: list[_Unit]) -> int:
     for index, unit in enumerate(units[:10]):
         if _meta(unit.text) is not None and index > 0:
             above = index - 1
-            while above > 0 and (_prose(units[above].text) or _junk(units[above].text)):
-                above -= 1
+            while above > 0 and (_prose(units[above].text) or _junk(units[above].text)
+                                 or _template_only(units[above].text) or (
+                    _name_like(units[above].text, 2, 4) and not _nav(units[above - 1].text)
+                    and not _junk(units[above - 1].text))):
+                above -= 1  # subtitle, "Follow", author name: the title is above them
             return 0 if _prose(units[above].text) or _meta(units[above].text) else above
     return 0
 

@@ -1,0 +1,186 @@
+"""Messy real-world articles (tests/samples/messy/): best article plus the right warnings."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from newsletter.content import load_article
+
+MESSY = Path(__file__).resolve().parent / "samples" / "messy"
+
+
+def load(name: str):
+    return load_article(MESSY / name)
+
+
+def warned(article, *words: str) -> bool:
+    """Some warning mentions every one of ``words`` (case-insensitive)."""
+    return any(all(w.lower() in message.lower() for w in words) for message in article.warnings)
+
+
+def body_texts(article) -> list[str]:
+    return [b.content.text for b in article.blocks if b.content is not None] + [
+        i.text for b in article.blocks for i in b.items]
+
+
+def test_every_messy_sample_parses_with_a_title_and_an_excerpt():
+    names = sorted(p.name for p in MESSY.iterdir())
+    assert len(names) >= 10
+    for name in names:
+        article = load(name)
+        assert 5 <= len(article.title) <= 120, name
+        assert article.excerpt and len(article.excerpt) <= 300, name
+        assert article.blocks, name
+
+
+def test_menu_run_into_the_title_is_removed_and_reported():
+    article = load("menu-run-into-title.txt")
+    assert article.title == "Copper Prices Hit a Two-Year High as Mines Stall"
+    assert warned(article, "menu", "Home News Markets Opinion")
+    assert article.author == "Laura Chen"
+    assert article.date == date(2023, 6, 28)
+    assert [b.content.text for b in article.blocks if b.kind == "heading"] == ["What Comes Next"]
+
+
+def test_navigation_lines_before_the_title_and_a_run_in_read_time_and_date():
+    article = load("nav-lines-and-medium-byline.txt")
+    assert article.title == "Why I Stopped Checking My Portfolio Every Day"
+    assert article.author == "Jane Doe"
+    assert (article.read_time, article.date) == (4, date(2023, 6, 28))
+    assert not any(t in ("Menu", "Search", "Share", "Follow", "Jane Doe") for t in body_texts(article))
+    assert article.excerpt.startswith("For three years I opened my brokerage app")
+    assert article.warnings == []
+
+
+def test_byline_run_into_the_date():
+    article = load("byline-run-into-date.txt")
+    assert article.author == "Sam Okonkwo"
+    assert article.date == date(2024, 3, 3)
+    assert not any("views" in t for t in body_texts(article))
+
+
+def test_quote_that_opens_and_never_closes():
+    article = load("unclosed-quote.txt")
+    assert warned(article, "never closes", "We need more time")
+    quote = [b for b in article.blocks if b.kind == "quote"]
+    assert quote and quote[0].content.text.startswith("We need more time to look at the flood maps")
+    assert article.date == date(2025, 12, 3)  # "3 December 2025"
+    assert article.author == "Amara Singh"
+
+
+def test_text_truncated_mid_sentence():
+    article = load("truncated-text.txt")
+    assert warned(article, "cut off", "which can make")
+    assert article.date == date(2025, 12, 3)  # ISO date line
+    assert article.author == "Tomás Rivera"
+
+
+def test_paywall_marker_ends_the_text_and_is_reported():
+    article = load("paywall-truncated.txt")
+    assert warned(article, "truncated")
+    assert not any("Subscribe" in t or "Continue reading" in t for t in body_texts(article))
+    assert article.date == date(2025, 2, 12)
+    assert article.author == "Nadia Petrova"
+
+
+def test_no_author_and_no_date_are_reported():
+    article = load("no-author-no-date.txt")
+    assert article.title == "Five Small Habits That Make a Budget Stick"
+    assert article.date is None and article.author == ""
+    assert warned(article, "no date") and warned(article, "no author")
+    assert article.excerpt.startswith("Budgets fail for boring reasons")
+
+
+def test_ambiguous_numeric_date_is_read_day_first_with_a_warning():
+    article = load("ambiguous-date.txt")
+    assert article.date == date(2024, 4, 3)
+    assert warned(article, "03/04/2024", "ambiguous")
+
+
+def test_template_debris_in_a_copied_page_is_dropped_with_a_warning():
+    article = load("template-debris.txt")
+    assert article.title == "Why Small Shops Are Going Back to Cash Discounts"
+    assert article.date == date(2025, 12, 3)
+    assert warned(article, "template code")
+    for text in body_texts(article):
+        assert "{%" not in text and "{{" not in text and "<?php" not in text
+    assert len([b for b in article.blocks if b.kind == "paragraph"]) == 2
+
+
+def test_raw_html_in_markdown_becomes_safe_blocks():
+    article = load("raw-html-headings.md")
+    headings = [b for b in article.blocks if b.kind == "heading"]
+    assert [h.content.text for h in headings] == ["A Heading Written in HTML"]
+    html = " ".join(b.content.html for b in article.blocks if b.content)
+    assert "script" not in html and "iframe" not in html and "onclick" not in html
+    assert "javascript:" not in html and "boom" not in " ".join(body_texts(article))
+    assert '<a href="https://example.org/ok">good one</a>' in html
+    assert "bad link" in html  # the text of the unsafe link stays
+    images = [b for b in article.blocks if b.kind == "image"]
+    assert [(i.src, i.alt) for i in images] == [("https://example.org/photo.jpg", "A photo")]
+    assert warned(article, "script") and warned(article, "iframe") and warned(article, "javascript")
+    assert warned(article, "images/chart.png", "no url")
+
+
+def test_horizontal_rules_are_not_front_matter():
+    article = load("horizontal-rules.md")
+    assert article.format == "markdown"
+    assert article.title == "Three Things I Learned Running a Newsletter"
+    kinds = [b.kind for b in article.blocks]
+    assert kinds.count("rule") >= 2 and kinds.count("heading") == 2
+    assert article.excerpt.startswith("The first year of a newsletter")
+
+
+def test_template_tags_in_markdown_and_yaml_string_date_and_synonyms():
+    article = load("template-tags.md")
+    assert article.date == date(2024, 3, 5)
+    assert article.excerpt == "A post moved from an old blog engine, with its template tags still in it."
+    assert article.tags == ("migration", "blogging")
+    assert warned(article, "unknown front matter key", "draft")
+    assert warned(article, "template code")
+    for text in body_texts(article):
+        assert "{%" not in text and "{{<" not in text and "php" not in text
+    assert len(article.blocks) == 2
+
+
+def test_toml_front_matter_with_dotted_keys_and_offset_datetime():
+    article = load("toml-dotted-keys.md")
+    assert article.title == "Late-Night Deploys and Time Zones"
+    assert article.date == date(2025, 3, 9)  # the date where it was written (UTC-8), not UTC's 10th
+    assert article.author == "Chris Doyle"
+    assert article.author_bio.startswith("Chris Doyle runs infrastructure")
+    assert article.tags == ("ops", "time zones")
+    assert warned(article, "layout")
+    # relative images made absolute against the article's url
+    assert article.image == "https://blog.example.com/posts/img/clock.png"
+    images = [b.src for b in article.blocks if b.kind == "image"]
+    assert images == ["https://blog.example.com/posts/img/clock-face.png"]
+
+
+def test_format_is_chosen_by_content_not_extension():
+    txt = load("front-matter-in-a-txt.txt")
+    assert txt.format == "markdown" and txt.title == "A Text File With Front Matter"
+    assert '<strong>Markdown</strong>' in txt.blocks[0].content.html
+    page = load("copied-page-with-md-extension.md")
+    assert page.format == "text"
+    assert page.title == "Gardening on a Balcony: A Beginner's Guide"
+    assert page.read_time == 5 and page.date == date(2024, 4, 2)
+    assert page.author == "Lena Fischer"
+    assert [len(b.items) for b in page.blocks if b.kind == "list"] == [3]
+    assert page.quote is not None and page.quote.text == "A balcony garden is a conversation with the weather."
+
+
+def test_windows_1252_file_is_read_with_a_warning():
+    article = load("windows-1252.txt")
+    assert article.title == "Café Prices and the “Latte Index”"
+    assert article.date == date(2024, 1, 12)
+    assert warned(article, "Windows-1252")
+    assert article.excerpt.startswith("A café latte costs more every year — but by how much?")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in MESSY.iterdir()))
+def test_warnings_are_short_sentences(name):
+    for message in load(name).warnings:
+        assert message[:1].isupper() and len(message) <= 160 and "\n" not in message
