@@ -183,6 +183,18 @@ def test_key_rotation_old_links_keep_working(overrides):
     assert links.read_unsubscribe_token(gone, fresh) == (3, "a@example.com")
 
 
+def test_tokens_are_standard_itsdangerous_tokens(config):
+    from itsdangerous import URLSafeSerializer
+
+    reference = URLSafeSerializer(["test-secret-key"], salt="newsletter.unsubscribe")
+    assert links.unsubscribe_token(config, 1, "a@example.com") == reference.dumps([1, "a@example.com"])
+    for sid, address in [(1, "a@example.com"), (123456, "zoë@exämple.org"), (7, "x" * 200 + "@example.com")]:
+        token = links.unsubscribe_token(config, sid, address)
+        assert reference.loads(token) == [sid, address]
+        assert links.read_unsubscribe_token(config, token) == (sid, address)
+        assert links.read_unsubscribe_token(config, reference.dumps([sid, address])) == (sid, address)
+
+
 def test_fresh_install_key_is_generated_once_private(overrides):
     cfg = load_config(overrides=overrides, environ={})
     first = links.secret_keys(cfg)
