@@ -1252,8 +1252,10 @@ def _page_blocks(units: list[_Unit], notes: list[str]) -> list[Block]:
             blocks.append(Block("heading", _plain_inline(text)))
             continue
         blocks.append(Block("paragraph", _plain_inline(text)))
-        for span in _TEMPLATE_SPAN.findall(text)[:1]:
-            notes.append(f"Template code {_snippet(span, 30)} left in the text, shown as is.")
+    for text in (_block_text(b) for b in blocks):
+        if span := _TEMPLATE_SPAN.search(text):
+            notes.append(f"Template code {_snippet(span.group(), 30)} left in the text, shown as is.")
+            break
     while blocks and blocks[-1].kind in ("heading", "rule"):
         blocks.pop()  # a heading with nothing under it is page furniture
     last = next((b for b in reversed(blocks) if b.kind == "paragraph"), None)
