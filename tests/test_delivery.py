@@ -57,6 +57,8 @@ def test_300_from_csv_each_once_with_headers_unsubscribe_and_next_issue(tmp_path
         result = run(cfg_path, "send", str(issue))
         assert result.exit_code == 0, result.output
         assert f"issue {issue}: sent 300, failed 0, pending 0, unknown 0" in result.stdout
+        progress = [line for line in result.stdout.splitlines() if "/300 done" in line]
+        assert 1 <= len(progress) <= 4  # a few plain lines when not on a terminal
         got = server.recipients()
         assert len(got) == 300 and len(set(got)) == 300
         assert set(got) == {f"user{i}@example.com" for i in range(300)}
