@@ -31,6 +31,7 @@ Severities, rule by rule:
 from __future__ import annotations
 
 import email
+import email.errors
 import email.header
 import email.policy
 import email.utils
@@ -783,8 +784,8 @@ def _usage_where(kind: str, el=None) -> str:
             "element": f"on <{el.tag if el is not None else '?'}>", "html": "in the HTML"}[kind]
 
 
-def _collect_uses(doc: Doc) -> tuple[dict[str, Use], bool]:
-    """slug -> first use; and whether the base styles are inline (so @media is an enhancement)."""
+def _collect_uses(doc: Doc) -> dict[str, Use]:
+    """slug -> first use. @media features count only when no base style is inline."""
     uses: dict[str, Use] = {}
     inline_count = 0
 
@@ -809,11 +810,10 @@ def _collect_uses(doc: Doc) -> tuple[dict[str, Use], bool]:
     for sheet in doc.styles:
         for rule in parse_stylesheet(sheet):
             _collect_rule(rule, uses, media, in_media=False)
-    enhancement = inline_count > 0
-    if not enhancement:
+    if not inline_count:  # with inline base styles, @media is progressive enhancement
         for slug, use in media.items():
             uses.setdefault(slug, use)
-    return uses, enhancement
+    return uses
 
 
 def _hidden_everywhere(style: dict) -> bool:
@@ -876,7 +876,7 @@ def _fallback_applies(name: str, doc: Doc) -> bool:
 def _client_rules(doc: Doc) -> list[Finding]:
     data = support_data()
     labels = data["clients"]
-    uses, _enhancement = _collect_uses(doc)
+    uses = _collect_uses(doc)
     out = []
     for slug, use in uses.items():
         feature = data["features"].get(slug)
