@@ -58,6 +58,7 @@ class Block:
     kind: ``heading`` (``level`` 2-4, ``content``), ``paragraph`` (``content``),
     ``list`` (``items``; ``ordered`` for numbered lists), ``quote`` (``content`` and optional
     ``cite``: a pull quote or blockquote), ``image`` (``src`` absolute URL, ``alt``), ``rule``.
+    Quote text carries no enclosing quotation marks; code blocks are paragraphs of ``<code>``.
     """
 
     kind: str
@@ -80,7 +81,13 @@ class Quote:
 
 @dataclass
 class Article:
-    """A parsed article. All strings are plain text (never HTML) unless typed :class:`Inline`."""
+    """A parsed article. All strings are plain text (never HTML) unless typed :class:`Inline`.
+
+    The closing quotation (a quote followed by ``— Name``) stays in ``blocks`` as a cited quote
+    block, like pull quotes; ``quote`` repeats the chosen one for the digest. The standfirst
+    (``excerpt`` of a copied page) and the ``disclaimer`` are not in ``blocks``. ``read_time``
+    is the page's own figure, else estimated at :data:`WORDS_PER_MINUTE`.
+    """
 
     slug: str
     path: Path | None
@@ -558,6 +565,8 @@ def _detect_format(text: str, suffix: str) -> str:
     first = text.lstrip("\n").split("\n", 1)[0].strip()
     if first in ("---", "+++") and _front_matter_bounds(text.lstrip("\n").split("\n")):
         return "markdown"
+    if suffix not in MARKDOWN_SUFFIXES and not (text.startswith("#") or "\n#" in text):
+        return "text"  # without a # heading only front matter makes a non-.md file Markdown
     md = sum(min(len(p.findall(text)), 5) * w for p, w in _MD_SIGNS)
     page = sum(min(len(p.findall(text)), 5) * w for p, w in _PAGE_SIGNS)
     if suffix in MARKDOWN_SUFFIXES:
@@ -807,7 +816,7 @@ def _parse_markdown(text: str, article: Article, where: str, name: str) -> None:
     elif blocks and blocks[0].kind == "heading" and _same_text(blocks[0].content.text, article.title):
         blocks = blocks[1:]
     article.title = " ".join(article.title.split())
-    article.blocks = blocks
+    article.blocks = [replace(b, level=min(max(b.level, 2), 4)) if b.kind == "heading" else b for b in blocks]
     article.quote = quote
 
 
@@ -960,12 +969,16 @@ def _continues(prev: str, line: str) -> bool:
 
 
 def _junk(text: str) -> bool:
+    if len(text) > 60:
+        return False
     words = re.findall(r"[\w.']+", text.lower())
     return bool(words) and len(words) <= 6 and all(w in _JUNK_WORDS or w.isdigit() for w in words) \
         and not text.endswith(("?", "!"))
 
 
 def _nav(text: str) -> bool:
+    if len(text) > 120:
+        return False
     words = re.findall(r"[\w.&']+", text.lower().replace("&", " "))
     return bool(words) and all(w in _NAV_WORDS for w in words)
 

@@ -88,7 +88,8 @@ def test_yaml_front_matter_fields_and_synonyms():
         "---\ntitle: Ship It\ndate: 2024-05-06T10:00:00+09:00\nauthor:\n  name: Mia Wong\n  bio: Writes.\n"
         "description: The short version.\ntags: a, b, a\nquote: “Done is better.”\nquote_by: — Somebody\n"
         "url: https://example.com/p/ship-it\nimage: /img/cover.png\nimage_alt: A cover\n"
-        "disclaimer: Not advice.\nread_time: 7 min\n---\n\nBody paragraph.\n",
+        "disclaimer: Not advice.\nread_time: 7 min\n---\n\nBody paragraph, see [about](/about).\n\n"
+        "# Big\n\n###### Small\n",
         "2020-01-01-ship-it.md")
     assert (article.slug, article.title, article.date) == ("ship-it", "Ship It", date(2024, 5, 6))
     assert (article.author, article.author_bio) == ("Mia Wong", "Writes.")
@@ -98,6 +99,9 @@ def test_yaml_front_matter_fields_and_synonyms():
     assert article.image == "https://example.com/img/cover.png" and article.image_alt == "A cover"
     assert (article.disclaimer, article.read_time) == ("Not advice.", 7)
     assert article.warnings == []
+    assert article.blocks[0].content.html == 'Body paragraph, see <a href="https://example.com/about">about</a>.'
+    assert article.blocks[0].content.text == "Body paragraph, see about (https://example.com/about)."
+    assert [(b.kind, b.level) for b in article.blocks[1:]] == [("heading", 2), ("heading", 4)]
 
 
 def test_missing_date_falls_back_to_the_file_name_prefix():
