@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 from contextlib import contextmanager
@@ -57,7 +58,7 @@ class AuthStore:
     @contextmanager
     def _data(self, write: bool) -> Iterator[dict]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock, "a") as lock:
+        with open(os.open(self.lock, os.O_WRONLY | os.O_CREAT, 0o600), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
