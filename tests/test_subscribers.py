@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsletter import subscribers as subs
 from newsletter.errors import InputError
@@ -167,3 +169,21 @@ def test_iteration_is_batched_in_id_order_without_loading_everything(conn):
     assert seen == [f"u{i}@example.com" for i in range(25) if i != 3]
     assert [s.email for s in subs.iter_active(conn, after_id=20, batch=4)] == [f"u{i}@example.com" for i in range(20, 25)]
     assert (subs.count(conn), subs.count(conn, "active"), subs.count(conn, "unsubscribed")) == (25, 24, 1)
+
+
+_PIECES = ["a", "Z", "0", ".", "..", "-", "_", "+", "@", " ", "é", "ü", "\n", '"', "[1.2.3.4]", "example", "com",
+           "EXAMPLE", "x" * 70, "xn--exmple-cua", "localhost", "test", "postmaster", "Abuse", "!", "%", "'"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=8), st.lists(st.sampled_from(_PIECES), max_size=8))
+def test_the_fast_path_agrees_with_email_validator(local, domain):
+    """Plain addresses skip the re-validation of a domain already seen: same answer either way."""
+    address = "".join(local) + "@" + "".join(domain)
+    outcomes = []
+    for check in (subs.normalize_email, subs._validate):
+        try:
+            outcomes.append(check(address.strip()))
+        except ValueError as exc:
+            outcomes.append(f"error: {exc}")
+    assert outcomes[0] == outcomes[1], address
