@@ -96,6 +96,8 @@ def clean_name(name: str | None) -> str:
     """A display name on one line (CR, LF, NUL and other control characters become spaces)."""
     if not name:
         return ""
+    if name.isprintable():
+        return " ".join(name.split())
     return " ".join("".join(c if c.isprintable() else " " for c in name).split())
 
 
