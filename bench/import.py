@@ -28,6 +28,7 @@ def main() -> int:
                 out.write(f"Reader.{i}@Example{i % 97}.com,Reader {i},bench\n")
         (tmp / "config.toml").write_text('[database]\npath = "bench.db"\n')
         env = {**os.environ, "NEWSLETTER_CONFIG": str(tmp / "config.toml")}
+        times = []
         for label in ("first import", "re-import"):
             start = time.perf_counter()
             proc = subprocess.run(
@@ -35,13 +36,15 @@ def main() -> int:
                 cwd=ROOT, env=env, capture_output=True, text=True,
             )
             elapsed = time.perf_counter() - start
+            times.append(elapsed)
             if proc.returncode != 0:
                 print(proc.stdout, proc.stderr, file=sys.stderr)
                 return 1
             print(f"{label}: {rows} rows in {elapsed:.2f} s ({rows / elapsed:,.0f} rows/s): {proc.stdout.strip()}")
-        goal = elapsed < 15
-    print("goal (< 15 s for 100,000 rows):", "met" if goal else "NOT met")
-    return 0 if goal else 1
+        goal = max(times) < 15
+    if rows >= 100_000:
+        print(f"goal (100,000 rows in under 15 s): {'met' if goal else 'NOT met'}")
+    return 0 if goal or rows < 100_000 else 1
 
 
 if __name__ == "__main__":
