@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import resource
 import smtplib
-import socket
 import subprocess
 import sys
 import tempfile

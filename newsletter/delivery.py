@@ -341,7 +341,8 @@ class _Run:
             sql + "WHERE issue_id = ? AND subscriber_id = ?", (*args, stamp, self.issue_id, sid)
         )
 
-    def feed(self, retry_unknown: bool) -> None:
+    def feed(self) -> None:
+        """Due deliveries into the queue, in batches in subscriber order (keyset paging)."""
         last = 0
         while not self.stop.is_set():
             with self.lock:
@@ -480,7 +481,7 @@ def send_issue(
     for t in threads:
         t.start()
     try:
-        run.feed(retry_unknown)
+        run.feed()
     except BaseException:
         run.stop.set()
         raise

@@ -102,8 +102,11 @@ def read_unsubscribe_token(config: Config, token: str) -> tuple[int, str]:
 
 
 def webview_url(config: Config, issue_id: int | None, token: str | None = None) -> str:
-    """The public web view of an issue; ``token`` (an unsubscribe token) personalises it."""
+    """The public web view of an issue; ``token`` (an unsubscribe token) personalises it.
+
+    With no issue (a preview or a test copy) there is no web view yet: the site's front page.
+    """
     if issue_id is None:
-        return f"{config.base_url}/issues/"
+        return f"{config.base_url}/"
     url = f"{config.base_url}/issues/{issue_id}/view"
     return f"{url}?t={token}" if token else url

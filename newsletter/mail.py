@@ -193,7 +193,8 @@ class MessageTemplate:
         self.subject = TEST_PREFIX + subject if test else subject
         self.domain = self.envelope_from.rpartition("@")[2]
         self._message_id = message_ids(config)
-        check_header("newsletter.base_url", config.base_url)
+        if not _PRINTABLE_ASCII.match(check_header("newsletter.base_url", config.base_url)):
+            raise HeaderError("newsletter.base_url: must be ASCII (write an international domain in punycode)")
         list_label = re.sub(r"[^a-z0-9-]+", "-", self.envelope_from.partition("@")[0].lower()).strip("-")
         moment = date or datetime.now(timezone.utc)
 
@@ -234,9 +235,7 @@ class MessageTemplate:
             "name": name,
             "email": email,
             "unsubscribe_url": unsubscribe,
-            "webview_url": links.webview_url(self.config, self.issue_id, token)
-            if self.issue_id is not None
-            else self.config.base_url + "/",
+            "webview_url": links.webview_url(self.config, self.issue_id, token),
         }
         text = {key: _value_qp(value) for key, value in values.items()}
         html = {key: _value_qp(escape(value, quote=True)) for key, value in values.items()}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from newsletter import delivery, links, store
+from newsletter import delivery, store
 from newsletter.cli import cli
 from newsletter.config import load_config
 from newsletter.mail import message_id
