@@ -76,8 +76,9 @@ def test_login_logout_and_keyboard(browser, site):  # noqa: F811
     assert page.evaluate("document.activeElement.className") == "skip"  # first stop: skip link
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
-    page.goto(f"{base}/")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # fits a phone
+    for path in ("/", "/issues", "/subscribers", "/test-addresses"):  # every page fits a phone
+        page.goto(base + path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(f"{base}/login")
     page.goto(f"{base}/")
