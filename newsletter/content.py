@@ -171,6 +171,9 @@ def resolve(slug_or_path: str | Path, content_dir: str | Path, *, allow_paths: b
     raw = str(slug_or_path).strip()
     looks_like_path = any(sep in raw for sep in ("/", "\\")) or raw.lower().endswith(ARTICLE_SUFFIXES)
     if allow_paths and (looks_like_path or isinstance(slug_or_path, Path)):
+        bare = not any(sep in raw for sep in ("/", "\\"))
+        if bare and not Path(raw).exists() and (Path(content_dir) / raw).is_file():
+            return load_article(Path(content_dir) / raw)  # a file name of the content folder
         return load_article(raw)
     if not raw or looks_like_path or raw.startswith(".") or not _SLUG_OK.match(raw):
         raise InputError(f"{raw!r} is not an article slug (file names are not accepted here)")

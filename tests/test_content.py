@@ -156,6 +156,7 @@ def test_resolve_by_slug_or_path(tmp_path):
     assert resolve("maduro-call", tmp_path).title.startswith("Trump Rejects")
     assert resolve("Maduro-Call", tmp_path).slug == "maduro-call"
     assert resolve(str(SEED), tmp_path).title.startswith("Trump Rejects")
+    assert resolve("2025-12-03-Maduro-Call.txt", tmp_path).slug == "maduro-call"
     with pytest.raises(InputError, match="no article 'nothing'"):
         resolve("nothing", tmp_path)
 
