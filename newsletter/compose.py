@@ -285,16 +285,15 @@ def _environment():
 def _premailer():
     """One Premailer per process, configured never to touch the network.
 
-    The template's CSS is the same for every render, so its parsed rules and the serialised
-    leftover (@media) rules are kept after the first render; only matching the rules to the
-    elements of each issue is done per render.
+    The template's CSS is the same for every render, so its parsed rules are kept after the
+    first render; only matching them to the elements of each issue is done per render. The
+    @media rules sit in a ``data-premailer="ignore"`` <style> that premailer leaves as written.
     """
     import cssutils
     from premailer import Premailer
 
     class TemplatePremailer(Premailer):
         _rules: dict = {}
-        _leftover: dict = {}
 
         def _parse_style_rules(self, css_body, ruleset_index):
             key = (css_body, ruleset_index)
@@ -302,12 +301,6 @@ def _premailer():
                 self._rules[key] = super()._parse_style_rules(css_body, ruleset_index)
             rules, leftover = self._rules[key]
             return list(rules), list(leftover)
-
-        def _css_rules_to_string(self, rules):
-            key = tuple(map(id, rules))  # the cached rule objects above: ids stay valid
-            if key not in self._leftover:
-                self._leftover[key] = super()._css_rules_to_string(rules)
-            return self._leftover[key]
 
     cssutils.log.setLevel(logging.CRITICAL)
     cssutils.ser.prefs.minimizeColorHash = False  # colours stay as written (#ffffff, not #fff)
