@@ -19,6 +19,7 @@ from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote as url_quote
 
 from markupsafe import Markup
 
@@ -141,7 +142,9 @@ def _article_view(article: Article, config, *, full_text: bool) -> dict[str, Any
 
 def article_url(article: Article, config) -> str:
     """The article's published URL, else its page on this app."""
-    return article.url if _absolute(article.url) else f"{config.base_url}/articles/{article.slug}"
+    if _absolute(article.url):
+        return article.url
+    return f"{config.base_url}/articles/{url_quote(article.slug, safe='')}"
 
 
 def _showable(block: Block) -> bool:

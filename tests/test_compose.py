@@ -141,6 +141,12 @@ def test_article_url_wins_over_the_app_page(config):
     assert 'href="https://news.example.org/maduro"' in rendered.html.split("v:roundrect")[1]
 
 
+def test_app_page_link_quotes_the_slug(config):
+    rendered = render_issue([lead_article(slug='odd slug/"x"')], config)
+    link = f"{config.base_url}/articles/odd%20slug%2F%22x%22"
+    assert doc(rendered).find_class("button")[0].get("href") == link and link in rendered.text
+
+
 def test_optional_parts_left_out(config):
     bare = lead_article(quote=None, disclaimer="", author="", author_bio="", read_time=None)
     page = doc(render_issue([bare], config))
