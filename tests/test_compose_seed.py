@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 import lxml.html
 import pytest
 
-from conftest import SEED
+from conftest import CONTENT, SEED
 from newsletter.compose import TOKENS, render_issue
 from newsletter.content import load_article
 
@@ -186,3 +186,22 @@ def test_help_texts(runner):
         result = runner.invoke(args=[command, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output
     assert "sample subscriber" in runner.invoke(args=["compose", "--help"]).output
+
+
+SAMPLES = sorted((SEED.parent / "messy").glob("*.*")) + sorted(CONTENT.glob("*.*"))
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_every_sample_composes_in_both_modes(path, overrides):
+    from newsletter.config import load_config
+
+    article = load_article(path)
+    for full_text in (False, True):
+        overrides["content"]["full_text"] = full_text
+        rendered = render_issue([article], load_config(overrides=overrides, environ={}))
+        page = lxml.html.document_fromstring(rendered.html)
+        assert words(page.xpath("//h1")[0]) == " ".join(article.title.split())
+        assert rendered.subject and len(rendered.html.encode()) < 51 * 1024
+        assert not page.xpath("//script|//form|//iframe|//link")
+        for line in rendered.text.splitlines():
+            assert len(line) <= 78 or re.fullmatch(r"(https?://|NLTOK)\S+", line), line
