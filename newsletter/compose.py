@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import textwrap
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -325,9 +326,13 @@ def _premailer():
     )
 
 
+_PREMAILER_LOCK = threading.Lock()
+
+
 def _inline(html: str) -> str:
     """Move the template's <style> rules into style attributes (once per render)."""
-    out = _premailer().transform(html, pretty_print=False)
+    with _PREMAILER_LOCK:  # cssutils keeps global state: one inlining at a time
+        out = _premailer().transform(html, pretty_print=False)
     if not out.lstrip().lower().startswith("<!doctype"):
         out = "<!DOCTYPE html>\n" + out
     return "\n".join(_break_line(line) for line in out.split("\n"))
