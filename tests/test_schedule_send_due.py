@@ -140,7 +140,7 @@ def test_killed_send_due_is_finished_by_the_next_without_duplicates(site, smtp):
 
     smtp.delay = 0
     again = site.run("send-due")
-    assert again.returncode in (0, 1), again.stderr
+    assert again.returncode == 0, again.stderr
     assert f"issue {issue_id}: sent " in again.stdout
     shown = site.show(issue_id)
     assert max(tally(smtp).values(), default=0) <= 1
@@ -150,7 +150,7 @@ def test_killed_send_due_is_finished_by_the_next_without_duplicates(site, smtp):
     assert set(missing) <= set(unknown)  # never silently lost: whoever got nothing is listed unknown
     assert len(unknown) <= 2  # at most one in flight per connection
     if unknown:
-        assert again.returncode == 1 and "in flight" in again.stderr
+        assert "in flight" in again.stderr
     assert f"unknown {len(unknown)}" in shown and "pending 0" in shown
     assert site.run("send-due").stdout == ""  # and nothing more to do
 
@@ -160,7 +160,7 @@ def test_an_issue_two_days_late_is_missed_and_still_sendable(site, smtp):
     two_days_ago = datetime.now(UTC) - timedelta(days=2)
     issue_id = site.create(two_days_ago)
     proc = site.run("send-due")
-    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.returncode == 0 and proc.stdout == ""  # not a failure: reported on stderr
     assert f"issue {issue_id} missed" in proc.stderr and "not sent" in proc.stderr
     assert len(smtp.received) == 0
     assert site.show(issue_id).startswith(f"issue {issue_id}: missed")

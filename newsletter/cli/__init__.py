@@ -83,5 +83,5 @@ from . import content as _content  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
 from . import subscribers as _subscribers  # noqa: E402,F401
 from . import issues as _issues  # noqa: E402,F401
-from . import send as _send  # noqa: E402,F401
 from . import check as _check  # noqa: E402,F401
+from . import send as _send  # noqa: E402,F401

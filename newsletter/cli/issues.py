@@ -155,9 +155,10 @@ def send_due(verbose: bool) -> None:
     For cron. Runs under the database's send lock: a second run while one is going exits 0 at
     once, saying so on stderr. An issue more than [schedule] max_lateness late is not sent but
     marked missed (send it on purpose with `send ID`). Prints nothing on stdout when there is
-    nothing to do, one summary line per issue sent; problems go to stderr. Exit status: 0 all
-    well, 1 some deliveries failed or were caught in flight by a crash, or an issue was missed,
-    2 an issue could not be prepared (bad article, header), 3 the mail server could not be reached.
+    nothing to do, one summary line per issue sent; problems go to stderr (a missed issue, and
+    deliveries caught in flight by a crash, are reported there too). Exit status: 0 done,
+    1 some deliveries failed or the send paused after a run of temporary failures, 2 an issue
+    could not be prepared (bad article, header), 3 the mail server could not be reached.
     """
     config = current_config()
     now = _now()
@@ -182,11 +183,9 @@ def send_due(verbose: bool) -> None:
         if kind == "locked":
             note(f"send-due: another run is sending (lock {event.detail} is held); nothing to do here")
         elif kind == "recovered":
-            status = max(status, 1)
             note(f"issue {issue_id}: {event.count} deliveries were in flight when an earlier send stopped;"
                  f" now unknown, not resent (see `issue show {issue_id}`)")
         elif kind == "missed":
-            status = max(status, 1)
             note(f"issue {issue_id} missed: {event.detail}; max_lateness is"
                  f" {config['schedule']['max_lateness']}, so it was not sent."
                  f" Send it anyway with `send {issue_id}` or reschedule it with `issue schedule {issue_id} --at ...`")
