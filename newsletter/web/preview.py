@@ -67,7 +67,8 @@ def build(config: Config, rendered: RenderedIssue, issue_id: int | None = None) 
     raw = mail.sample_message(rendered, config, issue_id)
     message = email.message_from_bytes(raw, policy=email.policy.default)
     name, address = parseaddr(str(message["From"]))
-    findings = sorted(check.check_message(raw), key=lambda f: f.severity != "error")
+    findings = sorted(check.check_message(raw, config=config) + check.check_base_url(config),
+                      key=lambda f: f.severity != "error")
     return Preview(
         from_name=name or address,
         from_address=address,
