@@ -34,7 +34,7 @@ _TOKEN_SPLIT = re.compile("(" + "|".join(re.escape(t) for t in TOKENS.values()) 
 _KEY_OF_TOKEN = {token: key for key, token in TOKENS.items()}
 _ATEXT_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*$")
 _PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]*$")
-SAMPLE = (0, "reader@example.com", "Sample Reader")
+SAMPLE = (0, "subscriber@example.com", "Sample Subscriber")  # previews, compose, check
 TEST_PREFIX = "[TEST] "
 
 
@@ -227,16 +227,20 @@ class MessageTemplate:
             return make_msgid(domain=self.domain)
         return self._message_id(self.issue_id, subscriber_id)
 
-    def personalize(self, subscriber_id: int, email: str, name: str = "") -> bytes:
-        """The whole message for one recipient, CRLF line ends, ready for SMTP."""
+    def recipient_values(self, subscriber_id: int, email: str, name: str = "") -> dict[str, str]:
+        """One recipient's values for the placeholders (see ``compose.TOKENS``)."""
         token = links.unsubscribe_token(self.config, subscriber_id, email)
-        unsubscribe = f"{self.config.base_url}/unsubscribe/{token}"
-        values = {
+        return {
             "name": name,
             "email": email,
-            "unsubscribe_url": unsubscribe,
+            "unsubscribe_url": f"{self.config.base_url}/unsubscribe/{token}",
             "webview_url": links.webview_url(self.config, self.issue_id, token),
         }
+
+    def personalize(self, subscriber_id: int, email: str, name: str = "") -> bytes:
+        """The whole message for one recipient, CRLF line ends, ready for SMTP."""
+        values = self.recipient_values(subscriber_id, email, name)
+        unsubscribe = values["unsubscribe_url"]
         text = {key: _value_qp(value) for key, value in values.items()}
         html = {key: _value_qp(escape(value, quote=True)) for key, value in values.items()}
         return b"".join(

@@ -152,8 +152,18 @@ def test_compose_unknown_slug_is_one_line_error(runner, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_compose_a_path_and_several_articles(runner, tmp_path):
-    result = runner.invoke(args=["compose", str(SEED), str(SEED), "--out", str(tmp_path), "--subject", "Weekly"])
+def test_compose_writes_one_email_per_article(runner, config, tmp_path):
+    result = runner.invoke(args=["compose", str(SEED), "five-things", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert len(result.output.split()) == 6
+    for stem in ("000_c1508f7e4351951f", "five-things"):
+        html = (tmp_path / f"{stem}.html").read_text()
+        assert (tmp_path / f"{stem}.eml").is_file() and "Also in this issue" not in html
+
+
+def test_compose_digest_of_several_articles(runner, tmp_path):
+    args = ["compose", str(SEED), str(SEED), "--digest", "--out", str(tmp_path), "--subject", "Weekly"]
+    result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
     html = (tmp_path / "000_c1508f7e4351951f.html").read_text()
     assert "Also in this issue" in html and "<title>Weekly</title>" in html

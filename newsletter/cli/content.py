@@ -5,15 +5,11 @@ from pathlib import Path
 
 import click
 
-from .. import content, links
+from .. import content
 from ..compose import render_issue
 from ..errors import InputError
-from ..mail import MessageTemplate
+from ..mail import SAMPLE, MessageTemplate
 from . import cli, current_config
-
-SAMPLE_ID = 0
-SAMPLE_NAME = "Sample Subscriber"
-SAMPLE_EMAIL = "subscriber@example.com"
 
 
 @cli.command()
@@ -48,36 +44,31 @@ def articles() -> None:
     type=click.Path(file_okay=False),
     help="Folder to write the files into.",
 )
+@click.option(
+    "--digest",
+    is_flag=True,
+    help="Render all the articles as one issue (the first is the lead), named after the lead.",
+)
 @click.option("--subject", default=None, help="Subject line (default: the lead article's title).")
-def compose(slugs_or_paths: tuple[str, ...], out_dir: str, subject: str | None) -> None:
-    """Render the articles as one newsletter issue (the first is the lead) and write
-    OUT/<slug>.html (inlined email HTML), OUT/<slug>.txt (the text part) and OUT/<slug>.eml
-    (the full message to a sample subscriber), named after the lead article; prints the paths."""
+def compose(slugs_or_paths: tuple[str, ...], out_dir: str, digest: bool, subject: str | None) -> None:
+    """Write the email each article makes: OUT/<slug>.html (inlined email HTML), OUT/<slug>.txt
+    (the text part) and OUT/<slug>.eml (the full message to a sample subscriber); prints the
+    paths. With --digest, one issue of all the articles instead."""
     config = current_config()
     chosen = [content.resolve(item, config.content_dir) for item in slugs_or_paths]
-    rendered = render_issue(chosen, config, subject=subject)
-    values = sample_values(config)
-    html, text = rendered.fill(values)
-    message = MessageTemplate(rendered, config).personalize(SAMPLE_ID, SAMPLE_EMAIL, SAMPLE_NAME)
+    groups = [chosen] if digest else [[article] for article in chosen]
     folder = Path(out_dir)
-    stem = chosen[0].slug
-    paths = [folder / f"{stem}.html", folder / f"{stem}.txt", folder / f"{stem}.eml"]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        paths[0].write_text(html, encoding="utf-8")
-        paths[1].write_text(text, encoding="utf-8")
-        paths[2].write_bytes(message)
-    except OSError as exc:
-        raise InputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
-    for path in paths:
-        click.echo(str(path))
-
-
-def sample_values(config) -> dict[str, str]:
-    """The sample subscriber's values, as :meth:`mail.MessageTemplate.personalize` fills them."""
-    return {
-        "name": SAMPLE_NAME,
-        "email": SAMPLE_EMAIL,
-        "unsubscribe_url": links.unsubscribe_url(config, SAMPLE_ID, SAMPLE_EMAIL),
-        "webview_url": f"{config.base_url}/",
-    }
+    for group in groups:
+        rendered = render_issue(group, config, subject=subject)
+        template = MessageTemplate(rendered, config)
+        html, text = rendered.fill(template.recipient_values(*SAMPLE))
+        stem = folder / group[0].slug
+        files = {".html": html.encode("utf-8"), ".txt": text.encode("utf-8"), ".eml": template.sample()}
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for suffix, data in files.items():
+                stem.with_name(stem.name + suffix).write_bytes(data)
+        except OSError as exc:
+            raise InputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
+        for suffix in files:
+            click.echo(str(stem) + suffix)
