@@ -142,10 +142,10 @@ def _article_view(article: Article, config, *, full_text: bool) -> dict[str, Any
 
 
 def article_url(article: Article, config) -> str:
-    """The article's published URL, else its page on this app."""
+    """The article's published URL, else its public page on this app (``/read/<slug>``)."""
     if _absolute(article.url):
         return article.url
-    return f"{config.base_url}/articles/{url_quote(article.slug, safe='')}"
+    return f"{config.base_url}/read/{url_quote(article.slug, safe='')}"
 
 
 def _showable(block: Block) -> bool:

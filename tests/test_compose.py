@@ -111,7 +111,7 @@ def text_of(el) -> str:
 def test_lead_article_digest(config):
     rendered = render_issue([lead_article()], config, issue_date=date(2025, 12, 5))
     page = doc(rendered)
-    link = f"{config.base_url}/articles/000_c1508f7e4351951f"
+    link = f"{config.base_url}/read/000_c1508f7e4351951f"
     (h1,) = page.xpath("//h1")
     assert text_of(h1) == TITLE
     assert h1.xpath(".//a/@href") == [link]
@@ -143,7 +143,7 @@ def test_article_url_wins_over_the_app_page(config):
 
 def test_app_page_link_quotes_the_slug(config):
     rendered = render_issue([lead_article(slug='odd slug/"x"')], config)
-    link = f"{config.base_url}/articles/odd%20slug%2F%22x%22"
+    link = f"{config.base_url}/read/odd%20slug%2F%22x%22"
     assert doc(rendered).find_class("button")[0].get("href") == link and link in rendered.text
 
 
@@ -241,7 +241,7 @@ def test_styles_inlined_and_media_rules_kept(config):
 
 def test_outlook_fallbacks_survive_inlining(config):
     html = render_issue([lead_article()], config).html
-    link = f"{config.base_url}/articles/000_c1508f7e4351951f"
+    link = f"{config.base_url}/read/000_c1508f7e4351951f"
     assert re.search(r'<!--\[if mso\]><table role="presentation" width="600"[^>]*><tr><td><!\[endif\]-->', html)
     assert "<!--[if mso]></td></tr></table><![endif]-->" in html
     vml = re.search(r"<!--\[if mso\]><v:roundrect (.*?)</v:roundrect><!\[endif\]-->", html, re.S)
@@ -319,7 +319,7 @@ def test_text_part(config):
     assert "3 Dec 2025 · 5 min read · Steven Soarez" in lines
     assert " ".join(text.split()).count(STANDFIRST) == 1
     assert f"> “{OBAMA}”" in lines and "> — Barack Obama" in lines
-    assert f"{config.base_url}/articles/000_c1508f7e4351951f" in lines  # link written out
+    assert f"{config.base_url}/read/000_c1508f7e4351951f" in lines  # link written out
     assert "https://example.com/posts/how-to-write?a=1&b=2" in lines
     assert TOKENS["unsubscribe_url"] in lines and TOKENS["webview_url"] in lines
     assert config["newsletter"]["postal_address"] in text

@@ -52,7 +52,7 @@ def words(el) -> str:
 
 def test_seed_digest_html(rendered, config):
     page = lxml.html.document_fromstring(rendered.html)
-    link = f"{config.base_url}/articles/000_c1508f7e4351951f"
+    link = f"{config.base_url}/read/000_c1508f7e4351951f"
     (h1,) = page.xpath("//h1")
     assert words(h1) == TITLE and h1.xpath("./a/@href") == [link]
     meta = words(page.find_class("meta")[0])
@@ -98,7 +98,7 @@ def test_seed_text_part(rendered, config):
     assert TITLE in lines and "=" * len(TITLE) in lines
     assert "3 Dec 2025 · 5 min read · Steven Soarez" in lines
     assert f"> “{OBAMA}”" in lines and "> — Barack Obama" in lines
-    assert f"{config.base_url}/articles/000_c1508f7e4351951f" in lines
+    assert f"{config.base_url}/read/000_c1508f7e4351951f" in lines
     assert TOKENS["unsubscribe_url"] in lines
     assert config["newsletter"]["postal_address"] in text
 
