@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import browser  # noqa: F401  (one Chromium for the whole run: a session fixture)
 from newsletter import create_app
 from newsletter.config import load_config
 

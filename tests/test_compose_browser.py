@@ -1,27 +1,9 @@
 """The digest as a reader's browser shows it: Chromium at desktop and phone widths, light and dark."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from newsletter.compose import render_issue
 
 from test_compose import lead_article, second_article
-
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def open_digest(browser, html: str, width: int, scheme: str = "light"):

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from newsletter.content import load_article, parse_text
+from newsletter.content import load_article
 
 from conftest import SEED
 

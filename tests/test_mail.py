@@ -52,7 +52,7 @@ def test_message_has_contract_headers_and_parts(config):
     html = msg.get_body(("html",)).get_content()
     text = msg.get_body(("plain",)).get_content()
     assert url in html and url in text
-    assert f"/issues/7/view?t=" in html
+    assert "/issues/7/view?t=" in html
     assert not any(token in html or token in text for token in TOKENS.values())
     assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
     assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only

@@ -12,7 +12,7 @@ from newsletter import compose, content, create_app, delivery, issues, store
 from newsletter.config import load_config
 from newsletter.web.auth import login_link
 
-from browser import CHROMIUM, chromium, live_server
+from browser import live_server
 from conftest import CONTENT
 from smtpserver import add_subscribers
 
@@ -72,13 +72,6 @@ def send(db, config, refs: list[str]) -> int:
     return issue_id
 
 
-@pytest.fixture(scope="module")
-def chrome():
-    """Chromium for this module only (a session-wide one would clash with other modules' own)."""
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    with chromium() as browser:
-        yield browser
 
 
 def editor_client(app, config):
@@ -204,10 +197,10 @@ def test_article_text_is_escaped(app, db, config):
 
 
 @pytest.mark.parametrize("width", [1000, 375])
-def test_page_fits_the_screen_in_a_browser(chrome, app, db, config, width):
+def test_page_fits_the_screen_in_a_browser(browser, app, db, config, width):
     send(db, config, [SLUG, "passkeys-without-the-jargon"])
     with live_server(app) as base:
-        context = chrome.new_context(viewport={"width": width, "height": 900})
+        context = browser.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()
         page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
                    else route.abort())  # only 127.0.0.1: the sample cover image stays unloaded

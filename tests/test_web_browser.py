@@ -9,7 +9,7 @@ import pytest
 from newsletter import content, create_app
 from newsletter.config import load_config
 
-from browser import browser, live_server, log_in  # noqa: F401  (browser is a fixture)
+from browser import live_server, log_in
 from conftest import SEED
 from smtpserver import smtp_server
 

@@ -6,7 +6,6 @@ import re
 import shutil
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 

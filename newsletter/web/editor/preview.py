@@ -1,7 +1,7 @@
 """Preview pages (an article or an issue as subscribers get it), .eml downloads, test sends."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 
 from ... import compose, delivery
 from ...errors import NewsletterError
