@@ -8,8 +8,8 @@ process that died becomes ``unknown`` (:func:`recover_in_flight`, only under the
 :class:`SendLock`): it is reported and never resent unless asked (``retry_unknown``).
 
 :func:`send_issue` runs ``smtp.connections`` worker threads, each with its own transport,
-fed from a bounded queue filled in batches from the database: the subscriber list is never
-loaded whole. One SQLite connection is shared under a lock; each worker writes the result of
+taking due deliveries from batches read from the database as they run out: the subscriber
+list is never loaded whole. One SQLite connection is shared under a lock; each worker writes the result of
 its last message and the claim of its next one in a single short transaction.
 """
 from __future__ import annotations
@@ -17,10 +17,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import queue
 import sqlite3
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -262,7 +262,10 @@ class _Run:
         self.pending_lock = threading.Lock()
         self.pending: list[_Request] = []
         self.stop = threading.Event()
-        self.queue: queue.Queue = queue.Queue(maxsize=BATCH)
+        self.items_lock = threading.Lock()
+        self.items: deque[tuple] = deque()
+        self.last = 0  # the highest subscriber id read so far (keyset paging)
+        self.exhausted = False
         self.pacer = _Pacer(config["smtp"]["rate_limit"])
         self.report = SendReport(issue_id, subject=template.subject)
         self.fatal: BaseException | None = None
@@ -341,54 +344,32 @@ class _Run:
             sql + "WHERE issue_id = ? AND subscriber_id = ?", (*args, stamp, self.issue_id, sid)
         )
 
-    def feed(self) -> None:
-        """Due deliveries into the queue, in batches in subscriber order (keyset paging)."""
-        last = 0
-        while not self.stop.is_set():
-            with self.lock:
-                rows = self.conn.execute(
-                    f"SELECT d.subscriber_id, s.email, s.name, d.attempts {_DUE} AND d.subscriber_id > ? "
-                    "ORDER BY d.subscriber_id LIMIT ?",
-                    (self.issue_id, to_db_time(self.now()), last, BATCH),
-                ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                while not self.stop.is_set():
-                    try:
-                        self.queue.put(tuple(row), timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-            last = rows[-1][0]
-
-    def finish(self, workers: int) -> None:
-        """One end marker per worker; the queue is emptied first when the run was stopped."""
-        for _ in range(workers):
-            while True:
-                try:
-                    self.queue.put(None, timeout=0.2)
-                    break
-                except queue.Full:
-                    if self.stop.is_set():
-                        self._drain()
-
-    def _drain(self) -> None:
-        try:
-            while True:
-                self.queue.get_nowait()
-        except queue.Empty:
-            pass
+    def take(self) -> tuple | None:
+        """The next due delivery (subscriber id, email, name, attempts), or None when there
+        is none left or the run stopped. Reads the next batch, in subscriber order, when the
+        current one runs out."""
+        with self.items_lock:
+            if self.stop.is_set():
+                return None
+            if not self.items and not self.exhausted:
+                with self.lock:
+                    rows = self.conn.execute(
+                        f"SELECT d.subscriber_id, s.email, s.name, d.attempts {_DUE} AND d.subscriber_id > ? "
+                        "ORDER BY d.subscriber_id LIMIT ?",
+                        (self.issue_id, to_db_time(self.now()), self.last, BATCH),
+                    ).fetchall()
+                self.items.extend(tuple(row) for row in rows)
+                self.exhausted = len(rows) < BATCH
+                if rows:
+                    self.last = rows[-1][0]
+            return self.items.popleft() if self.items else None
 
     def worker(self, make_transport: Callable) -> None:
         result = None
         transport = None
         try:
             transport = make_transport()
-            while True:
-                item = None if self.stop.is_set() else self.queue.get()
-                if item is None:
-                    break
+            while (item := self.take()) is not None:
                 sid, email, name, attempts = item
                 opener = getattr(transport, "open", None)
                 if opener:
@@ -481,14 +462,13 @@ def send_issue(
     for t in threads:
         t.start()
     try:
-        run.feed()
-    except BaseException:
-        run.stop.set()
-        raise
-    finally:
-        run.finish(len(threads))
         for t in threads:
             t.join()
+    except BaseException:  # Ctrl-C: the workers finish their message in flight and stop
+        run.stop.set()
+        for t in threads:
+            t.join()
+        raise
     if run.fatal is not None:
         raise run.fatal
 
@@ -499,7 +479,8 @@ def send_issue(
     if not report.pending:
         with transaction(conn):
             conn.execute(
-                "UPDATE issues SET state = 'sent', finished_at = coalesce(finished_at, ?) WHERE id = ?",
+                "UPDATE issues SET state = 'sent', finished_at = coalesce(finished_at, ?) "
+                "WHERE id = ? AND state = 'sending'",
                 (to_db_time(now or now_utc()), issue_id),
             )
     report.state = "sent" if not report.pending else "sending"

@@ -9,6 +9,7 @@ install) a random key is generated once and kept in ``<instance>/secret_key`` (m
 from __future__ import annotations
 
 import hmac
+import json
 import os
 import secrets
 from functools import lru_cache
@@ -16,7 +17,6 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
-from itsdangerous.url_safe import URLSafeSerializerMixin
 
 from .config import Config
 from .errors import InputError
@@ -47,18 +47,10 @@ def _instance_key(path: Path) -> str:
     return key
 
 
-class _TokenSerializer(URLSafeSerializer):
-    """URLSafeSerializer without the zlib attempt on dump (payloads this short never shrink;
-    one compress per recipient costs more than the signature). Same token format."""
-
-    def dump_payload(self, obj) -> bytes:
-        return base64_encode(super(URLSafeSerializerMixin, self).dump_payload(obj))
-
-
 @lru_cache(maxsize=8)
 def _serializer(keys: tuple[str, ...]) -> URLSafeSerializer:
     # itsdangerous signs with the last key of the list and verifies with all of them
-    return _TokenSerializer(list(reversed(keys)), salt="newsletter.unsubscribe")
+    return URLSafeSerializer(list(reversed(keys)), salt="newsletter.unsubscribe")
 
 
 @lru_cache(maxsize=8)
@@ -67,17 +59,28 @@ def _mac(keys: tuple[str, ...]):
     return hmac.new(signer.derive_key(), digestmod=signer.digest_method)
 
 
-def unsubscribe_token(config: Config, subscriber_id: int, email: str) -> str:
-    """A signed token naming the subscriber (id and address).
+def token_signer(config: Config):
+    """A function (subscriber id, email) -> unsubscribe token, with the keys read once.
 
-    Exactly ``_serializer(keys).dumps([id, email])``, with the HMAC key derived once rather
-    than per call (this runs once per recipient).
+    Each token is what ``_serializer(keys).dumps([id, email])`` gives (never zlib-compressed,
+    which ``loads`` accepts all the same); the HMAC key is derived once, not per recipient.
     """
     keys = tuple(secret_keys(config))
-    payload = _serializer(keys).dump_payload([subscriber_id, email])
-    mac = _mac(keys).copy()
-    mac.update(payload)
-    return (payload + b"." + base64_encode(mac.digest())).decode("ascii")
+    base_mac = _mac(keys)
+
+    def sign(subscriber_id: int, email: str) -> str:
+        # the serializer's compact JSON of [id, email], written directly
+        payload = base64_encode(f"[{int(subscriber_id)},{json.dumps(email, ensure_ascii=False)}]".encode())
+        mac = base_mac.copy()
+        mac.update(payload)
+        return (payload + b"." + base64_encode(mac.digest())).decode("ascii")
+
+    return sign
+
+
+def unsubscribe_token(config: Config, subscriber_id: int, email: str) -> str:
+    """A signed token naming the subscriber (id and address)."""
+    return token_signer(config)(subscriber_id, email)
 
 
 def unsubscribe_url(config: Config, subscriber_id: int, email: str) -> str:

@@ -193,6 +193,7 @@ class MessageTemplate:
         self.subject = TEST_PREFIX + subject if test else subject
         self.domain = self.envelope_from.rpartition("@")[2]
         self._message_id = message_ids(config)
+        self._sign = links.token_signer(config)
         if not _PRINTABLE_ASCII.match(check_header("newsletter.base_url", config.base_url)):
             raise HeaderError("newsletter.base_url: must be ASCII (write an international domain in punycode)")
         list_label = re.sub(r"[^a-z0-9-]+", "-", self.envelope_from.partition("@")[0].lower()).strip("-")
@@ -221,6 +222,7 @@ class MessageTemplate:
             *_compile_part(rendered.html),
             f"\r\n--{boundary}--\r\n".encode(),
         ]
+        self._keys = {p for p in self._text + self._html if isinstance(p, str)}  # tokens in use
 
     def message_id(self, subscriber_id: int) -> str:
         if self.issue_id is None or self.test:
@@ -229,7 +231,7 @@ class MessageTemplate:
 
     def recipient_values(self, subscriber_id: int, email: str, name: str = "") -> dict[str, str]:
         """One recipient's values for the placeholders (see ``compose.TOKENS``)."""
-        token = links.unsubscribe_token(self.config, subscriber_id, email)
+        token = self._sign(subscriber_id, email)
         return {
             "name": name,
             "email": email,
@@ -241,8 +243,12 @@ class MessageTemplate:
         """The whole message for one recipient, CRLF line ends, ready for SMTP."""
         values = self.recipient_values(subscriber_id, email, name)
         unsubscribe = values["unsubscribe_url"]
-        text = {key: _value_qp(value) for key, value in values.items()}
-        html = {key: _value_qp(escape(value, quote=True)) for key, value in values.items()}
+        text, html = {}, {}
+        for key in self._keys:
+            value = values[key]
+            text[key] = _value_qp(value)
+            escaped = escape(value, quote=True)
+            html[key] = text[key] if escaped == value else _value_qp(escaped)
         return b"".join(
             [
                 self._head,

@@ -188,8 +188,10 @@ def test_tokens_are_standard_itsdangerous_tokens(config):
 
     reference = URLSafeSerializer(["test-secret-key"], salt="newsletter.unsubscribe")
     assert links.unsubscribe_token(config, 1, "a@example.com") == reference.dumps([1, "a@example.com"])
-    for sid, address in [(1, "a@example.com"), (123456, "zoë@exämple.org"), (7, "x" * 200 + "@example.com")]:
+    for sid, address in [(1, "a@example.com"), (123456, "zoë@exämple.org"), (7, 'q"\\x' * 50 + "@example.com")]:
         token = links.unsubscribe_token(config, sid, address)
+        if not reference.dumps([sid, address]).startswith("."):  # itsdangerous zlib-compresses some
+            assert token == reference.dumps([sid, address])
         assert reference.loads(token) == [sid, address]
         assert links.read_unsubscribe_token(config, token) == (sid, address)
         assert links.read_unsubscribe_token(config, reference.dumps([sid, address])) == (sid, address)
