@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import secrets
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
 
 from .config import Config
-from .errors import InputError
+from .errors import ConfigError, InputError
 
 KEY_FILE = "secret_key"
 
@@ -31,19 +32,30 @@ def secret_keys(config: Config) -> list[str]:
 
 
 def _instance_key(path: Path) -> str:
-    """The key kept in ``path``, created (0600, race-free) when missing."""
+    """The key kept in ``path``, created (0600) when missing.
+
+    The file appears whole or not at all (written aside, then hard-linked into place), so a
+    thread or process racing to read it never sees it half-written and signs with an empty key.
+    """
     try:
-        return path.read_text(encoding="ascii").strip()
+        key = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key + "\n")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        aside = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                fh.write(key + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(aside, path)
+        except FileExistsError:  # another thread or process made it first: use theirs
+            key = path.read_text(encoding="ascii").strip()
+        finally:
+            aside.unlink(missing_ok=True)
+    if not key:
+        raise ConfigError(f"{path}: the secret key file is empty; delete it to make a new key")
     return key
 
 

@@ -5,6 +5,7 @@ import email
 import email.policy
 import os
 import stat
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from newsletter import links
 from newsletter.compose import TOKENS, RenderedIssue
 from newsletter.config import load_config
-from newsletter.errors import HeaderError
+from newsletter.errors import ConfigError, HeaderError
 from newsletter.mail import MessageTemplate, check_header, message_id, sample_message
 
 from smtpserver import sample_rendered
@@ -195,6 +196,27 @@ def test_tokens_are_standard_itsdangerous_tokens(config):
         assert reference.loads(token) == [sid, address]
         assert links.read_unsubscribe_token(config, token) == (sid, address)
         assert links.read_unsubscribe_token(config, reference.dumps([sid, address])) == (sid, address)
+
+
+def test_fresh_install_key_is_the_same_for_threads_racing_to_make_it(overrides):
+    """Four send workers asking for the key at once on a fresh install all sign with one key."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for round_ in range(5):
+        overrides["database"]["path"] = str(Path(overrides["database"]["path"]).parent / f"r{round_}" / "n.db")
+        cfg = load_config(overrides=overrides, environ={})
+        with ThreadPoolExecutor(8) as pool:
+            keys = list(pool.map(lambda _: tuple(links.secret_keys(cfg)), range(32)))
+        assert len(set(keys)) == 1 and keys[0][0], keys[:3]
+        assert sorted(p.name for p in cfg.instance_path.iterdir()) == ["secret_key"]
+
+
+def test_an_empty_key_file_is_an_error_not_an_empty_key(overrides):
+    cfg = load_config(overrides=overrides, environ={})
+    cfg.instance_path.mkdir(parents=True)
+    (cfg.instance_path / "secret_key").write_text("")
+    with pytest.raises(ConfigError, match="secret_key"):
+        links.secret_keys(cfg)
 
 
 def test_fresh_install_key_is_generated_once_private(overrides):
