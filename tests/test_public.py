@@ -64,6 +64,14 @@ def test_confirmation_button_posts_the_same_form(client, db, reader):
     assert status_of(db, sub.id)["status"] == "unsubscribed"
 
 
+def test_get_after_unsubscribing_says_so_without_a_button(client, db, reader):
+    sub, url = reader
+    client.post(path_of(url), data={"List-Unsubscribe": "One-Click"})
+    page = client.get(path_of(url)).get_data(as_text=True)
+    assert "You are unsubscribed" in page and "<button" not in page
+    assert status_of(db, sub.id)["status"] == "unsubscribed"
+
+
 @pytest.mark.parametrize("tamper", ["flip", "other-key", "garbage", "swap-email"])
 def test_forged_or_altered_token_gets_400_and_changes_nothing(client, db, reader, overrides, tamper):
     from newsletter.config import load_config

@@ -63,12 +63,16 @@ def unsubscribe(token: str):
         return _page("message.html", 400, title="Invalid link",
                      message="This unsubscribe link is not valid. Copy the whole link from the "
                      "message, or use the link in a more recent message.")
-    if request.method == "GET":
-        return _page("confirm.html", email=email)
     conn = _connect()
     try:
         sub = subscribers.get(conn, subscriber_id)
-        if sub is not None and sub.email.lower() == email.lower():
+        if sub is None or sub.email.lower() != email.lower():
+            sub = None
+        if request.method == "GET":  # only shows the button; changes nothing
+            if sub is not None and sub.status == "unsubscribed":
+                return _page("done.html", email=email)
+            return _page("confirm.html", email=email)
+        if sub is not None:
             with store.transaction(conn):
                 subscribers.unsubscribe(conn, subscriber_id)
     finally:
