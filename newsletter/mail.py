@@ -154,11 +154,16 @@ def _value_qp(value: str) -> bytes:
 
 
 def _phrase(name: str) -> str:
-    """A display name as an RFC 5322 phrase: atoms, a quoted string or encoded words."""
-    if _ATEXT_NAME.match(name):
-        return name
-    if _PRINTABLE_ASCII.match(name):
-        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A display name as an RFC 5322 phrase: atoms, a quoted string or encoded words.
+
+    A name holding ``=?`` is always written as encoded words of its own: left as it is, a mail
+    reader would decode ``=?UTF-8?Q?=0A?=`` in it into a line break (even inside quotes).
+    """
+    if "=?" not in name:
+        if _ATEXT_NAME.match(name):
+            return name
+        if _PRINTABLE_ASCII.match(name):
+            return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return Header(name, "utf-8").encode(maxlinelen=76).replace("\n", "\r\n")
 
 

@@ -227,3 +227,16 @@ def test_fresh_install_key_is_generated_once_private(overrides):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     token = links.unsubscribe_token(cfg, 1, "a@example.com")
     assert links.read_unsubscribe_token(cfg, token) == (1, "a@example.com")
+
+
+@pytest.mark.parametrize("name", [
+    "=?UTF-8?Q?=0ABcc:_evil@example.org?=", "=?utf-8?q?Mallory=0D=0A?=", "=?utf-8?b?DQo=?=",
+    'Ann "=?utf-8?q?a=0A?=" B', "=?utf-8?q?Zo=C3=AB?=", "Zoë =?utf-8?q?=0A?=",
+])
+def test_subscriber_name_that_looks_like_an_encoded_word_stays_literal(config, name):
+    """A name is data: a mail reader must show it as typed, never decode it into a line break."""
+    raw = MessageTemplate(simple(), config, 1).personalize(1, "a@example.com", name)
+    msg = parse(raw)
+    to = msg["To"].addresses
+    assert len(to) == 1 and len(msg.get_all("To")) == 1
+    assert to[0].display_name == name and to[0].addr_spec == "a@example.com"
