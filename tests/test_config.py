@@ -74,6 +74,22 @@ def test_cli_reports_config_errors_in_one_line(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("args", [["articles"], ["run", "--port", "1"]])
+def test_flask_cli_reports_config_errors_in_one_line(tmp_path, args):
+    """`flask --app newsletter COMMAND` with a bad $NEWSLETTER_CONFIG: one line, exit 2, no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "bad.toml"
+    path.write_text("[newsletter]\nnmae = 'x'\n")
+    env = dict(os.environ, NEWSLETTER_CONFIG=str(path), PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-m", "flask", "--app", "newsletter", *args],
+                          capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == f"error: {path}: unknown key newsletter.nmae"
+
+
 def test_example_config_documents_every_key_with_its_default():
     """config.example.toml loads as is and equals the built-in defaults, key for key."""
     import tomllib

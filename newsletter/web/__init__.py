@@ -25,7 +25,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     test_config = dict(test_config or {})
     config: Config | None = test_config.pop("NEWSLETTER", None)
     if config is None:
-        config = load_config(overrides=test_config.pop("NEWSLETTER_OVERRIDES", None))
+        try:
+            config = load_config(overrides=test_config.pop("NEWSLETTER_OVERRIDES", None))
+        except NewsletterError as exc:
+            if click.get_current_context(silent=True) is None:
+                raise  # a WSGI server: its log shows the error
+            click.echo(f"error: {exc}", err=True)  # `flask --app newsletter ...`: one line, no traceback
+            raise SystemExit(exc.exit_code) from None
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(PROJECT_ROOT / "static"))
     app.config["NEWSLETTER"] = config
     app.config.update(
