@@ -180,7 +180,8 @@ def _issue_for_sending(conn, config, issue_id, now) -> tuple[sqlite3.Row, Render
 
 
 def _create_rows(conn: sqlite3.Connection, config: Config, issue_id: int) -> None:
-    """A pending delivery for every active subscriber without one, in batches of ids."""
+    """A pending delivery for every active subscriber without one, in batches of ids; none
+    once the issue is cancelled (a cancel drops pending rows: none may appear after it)."""
     make_id = message_ids(config)
     conn.create_function("nl_message_id", 1, lambda sid: make_id(issue_id, sid), deterministic=True)
     stamp = to_db_time(now_utc())
@@ -192,8 +193,9 @@ def _create_rows(conn: sqlite3.Connection, config: Config, issue_id: int) -> Non
                 "INSERT INTO deliveries (issue_id, subscriber_id, state, attempts, message_id, updated_at) "
                 "SELECT ?, s.id, 'pending', 0, nl_message_id(s.id), ? FROM subscribers s "
                 "WHERE s.status = 'active' AND s.id > ? AND s.id <= ? AND NOT EXISTS "
-                "(SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.subscriber_id = s.id)",
-                (issue_id, stamp, low, low + step, issue_id),
+                "(SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.subscriber_id = s.id) "
+                "AND EXISTS (SELECT 1 FROM issues WHERE id = ? AND state != 'cancelled')",
+                (issue_id, stamp, low, low + step, issue_id, issue_id),
             )
     _drop_departed(conn, issue_id)
 
@@ -483,7 +485,7 @@ def send_issue(
                 "WHERE id = ? AND state = 'sending'",
                 (to_db_time(now or now_utc()), issue_id),
             )
-    report.state = "sent" if not report.pending else "sending"
+    report.state = load_issue(conn, issue_id)["state"]
     report.elapsed = time.monotonic() - started
     return report
 

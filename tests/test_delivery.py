@@ -286,3 +286,25 @@ def test_unknown_issue_and_cancelled_issue_are_input_errors(tmp_path):
     conn.execute("UPDATE issues SET state = 'cancelled' WHERE id = ?", (issue,))
     result = run(cfg_path, "send", str(issue))
     assert result.exit_code == 2 and "cancelled" in result.stderr
+
+
+def test_cancel_landing_just_as_a_send_starts_sends_nothing(tmp_path):
+    """The editor cancels while `send` is starting (rendering, creating rows): nobody is mailed.
+
+    A temporary trigger on the send's own connection runs exactly what `issue cancel` commits
+    (state cancelled, pending rows dropped) right after the send marks the issue sending."""
+    with smtp_server() as (port, server):
+        cfg_path = write_config(tmp_path, port)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 10)
+        issue = make_issue(conn)
+        conn.execute(
+            "CREATE TEMP TRIGGER cancel_now AFTER UPDATE OF state ON issues WHEN NEW.state = 'sending' "
+            "BEGIN UPDATE issues SET state = 'cancelled' WHERE id = NEW.id; "
+            "DELETE FROM deliveries WHERE issue_id = NEW.id AND state = 'pending'; END"
+        )
+        report = delivery.send_issue(conn, cfg, issue)
+        assert report.sent == 0 and report.state == "cancelled"
+        assert server.received == []
+        assert conn.execute("SELECT state FROM issues WHERE id = ?", (issue,)).fetchone()[0] == "cancelled"
+        assert states(conn, issue).get("pending", 0) == 0
