@@ -318,7 +318,7 @@ _DATE_PATTERNS = (
     re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d])"),
     re.compile(r"(?<!\d)(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})(?!\d)"),
     re.compile(r"(?i)(?:\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?" + _MON
-               + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})(?!\d)"),
+               + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})(?!\d(?!\d?:\d\d))"),  # may run into a time
     re.compile(r"(?i)(?<!\d)(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MON
                + r",?\s+(?P<y>\d{4})(?!\d)"),
     re.compile(r"(?<!\d)(?P<a>\d{1,2})(?P<sep>[/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})(?!\d)"),
@@ -909,7 +909,8 @@ _WEAK_ATTRIBUTION = re.compile(r"^(?:-|–|~)\s*(\S.{0,80})$")
 _READ_TIME = re.compile(
     r"(?i)(?:reading\s+time:?\s*)?(?<!\d)(\d{1,3})\s*-?\s*min(?:ute)?s?\.?(?:\s*read(?:ing)?)?(?:\s*time)?")
 _VIEWS = re.compile(r"(?i)(?<![\w.,])[\d.,]+\s*[km]?\s*(?:views?|reads|comments?|likes?|shares?|claps?|responses?)\b")
-_TIME = re.compile(r"(?i)\b\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+(?:[A-Z]{2,4}|UTC|GMT))?\b")
+_TIME = re.compile(r"(?i)\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+(?:[A-Z]{2,4}|UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?)?(?!\d)")
+_AGO = re.compile(r"(?i)\b(?:updated\s+)?\d+\s+(?:seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?)\s+ago\b")
 _BYLINE = re.compile(r"(?i)^(?:by|written\s+by|posted\s+by|words\s+by|author)\s*:?\s+(\S.*)$")
 _META_FILLER = re.compile(
     r"(?i)^(?:updated|last\s+updated|published|posted|on|at|follow|share|listen|save|"
@@ -945,7 +946,9 @@ _DISCLAIMER = re.compile(
     r"(?:informational|educational|information)\s+purposes\s+only|may\s+have\s+changed\s+since\s+publication"
     r"|analysis\s+from\s+\d|past\s+performance\s+(?:is|does)\s+not|do\s+your\s+own\s+research"
     r"|contains\s+affiliate\s+links|this\s+(?:post|article)\s+(?:is|was)\s+sponsored)")
-_BIO_JUNK = re.compile(r"(?i)^(?:view\s+all\s+(?:posts|articles)|see\s+all|more\s+articles\s+by|follow\b|contact\b.{0,20}$)")
+_WRITTEN_BY = re.compile(r"(?i)^written\s+by\s+\S")  # Medium's author block: "Written by Name"
+_PUNCTUATION_ONLY = re.compile(r"[^\w\s]{1,2}")  # a lone "·" or "--" between page parts
+_BIO_JUNK = re.compile(r"(?i)^(?:[\d.,]+\s*[km]?\s+followers|view\s+all\s+(?:posts|articles)|see\s+all|more\s+articles\s+by|follow\b|contact\b.{0,20}$)")
 
 
 def _units(text: str) -> list[_Unit]:
@@ -1000,7 +1003,7 @@ def _meta(text: str) -> dict | None:
     if dated := find_date(rest):
         found["date"], span, found["date_note"] = dated
         rest = rest[:span[0]] + " | " + rest[span[1]:]
-    rest = _TIME.sub(" | ", rest)
+    rest = _AGO.sub(" | ", _TIME.sub(" | ", rest))
     if _VIEWS.search(rest):
         found["views"] = True
         rest = _VIEWS.sub(" | ", rest)
@@ -1142,14 +1145,16 @@ def _page_header(units: list[_Unit], article: Article, notes: list[str], name: s
         following = units[pos + 1].text if pos + 1 < len(units) else ""
         if (found := _meta(text)) is not None:
             take(found)
-        elif _nav(text) and len(text.split()) <= 3 or _junk(text):
-            pass
+        elif _nav(text) and len(text.split()) <= 3 or _junk(text) or _PUNCTUATION_ONLY.fullmatch(text):
+            pass  # menu words, "Share", counters, a lone "·" or "--" between metadata lines
         elif _template_only(text):
             notes.append(f"Dropped template code ({text[:40]}).")
         elif "author" not in meta and _name_like(text, 2, 4) and (_meta(following) or _junk(following)):
             meta["author"] = text
-        elif subtitle is None and "date" not in meta and "read_time" not in meta and not _heading_like(text, following) \
-                and _meta(following) is not None and not _BULLET.match(text):
+        elif subtitle is None and "date" not in meta and "read_time" not in meta \
+                and not _BULLET.match(text) and (_meta(following) is not None or (
+                    _name_like(following, 2, 4) and pos + 2 < len(units)
+                    and (_meta(units[pos + 2].text) is not None or _junk(units[pos + 2].text)))):
             subtitle = text
         elif not article.disclaimer and _DISCLAIMER.search(text) and len(text) <= 400:
             article.disclaimer = text
@@ -1186,8 +1191,28 @@ def _title_anchor(units: list[_Unit]) -> int:
                     _name_like(units[above].text, 2, 4) and not _nav(units[above - 1].text)
                     and not _junk(units[above - 1].text))):
                 above -= 1  # subtitle, "Follow", author name: the title is above them
+            if above > 0 and _dek_under_title(units[above].text, units[above - 1].text):
+                above -= 1
             return 0 if _prose(units[above].text) or _meta(units[above].text) else above
     return 0
+
+
+def _title_case(text: str) -> bool:
+    long_words = [w for w in text.split() if len(w) > 3 and w[0].isalpha()]
+    return bool(long_words) and sum(w[0].isupper() for w in long_words) >= 0.6 * len(long_words)
+
+
+def _dek_under_title(line: str, above: str) -> bool:
+    """``line`` is a subtitle (dek) and ``above`` the headline over it: the dek is a sentence
+    (ends with a full stop) or in sentence case under a Title Case headline."""
+    words = above.split()
+    if (len(words) < 3 or len(above) > 120 or _nav(above) or _junk(above) or _RULE.match(above)
+            or _END.match(above) or _BULLET.match(above) or _template_only(above) or _prose(above)
+            or _meta(above) is not None or above[-1] in ".,;:" or not (above[0].isupper() or above[0].isdigit())):
+        return False
+    if line.endswith(".") and not line.endswith("..."):
+        return True
+    return len(words) >= 4 and _title_case(above) and not _title_case(line)
 
 
 def _title_from_name_or_text(article: Article, name: str, text: str) -> str:
@@ -1217,7 +1242,8 @@ def _page_end(units: list[_Unit], start: int) -> tuple[int, list[_Unit]]:
     """Where the body ends (an Author block, Related Articles, a paywall...) and the tail."""
     for index in range(start, len(units)):
         text = units[index].text
-        if index > start and (_END.match(text) or _AUTHOR_MARK.match(text) or _PAYWALL.match(text)):
+        if index > start and (_END.match(text) or _AUTHOR_MARK.match(text) or _PAYWALL.match(text)
+                              or _WRITTEN_BY.match(text) and _clean_name(text.split(None, 2)[2])):
             return index, units[index:]
     return len(units), []
 
@@ -1233,7 +1259,7 @@ def _page_blocks(units: list[_Unit], notes: list[str]) -> list[Block]:
         if _template_only(text):
             notes.append(f"Dropped template code ({text[:40]}).")
             continue
-        if _junk(text):
+        if _junk(text) or _PUNCTUATION_ONLY.fullmatch(text):
             continue
         if _RULE.match(text):
             blocks.append(Block("rule"))

@@ -184,3 +184,33 @@ def test_windows_1252_file_is_read_with_a_warning():
 def test_warnings_are_short_sentences(name):
     for message in load(name).warnings:
         assert message[:1].isupper() and len(message) <= 160 and "\n" not in message
+
+
+@pytest.mark.parametrize("name, title, dek", [
+    ("title-then-dek-verge.txt", "Apple's new M5 MacBook Pro is fast, quiet, and a little boring",
+     "The new laptop doesn't change much, and that's mostly fine."),
+    ("title-then-dek-substack.txt", "The Dollar's Quiet Comeback",
+     "What a strong greenback means for your portfolio in 2026"),
+    ("medium-dek-and-dot-lines.txt", "Why Your Monorepo Builds Are Slow (and How We Cut Ours by 70%)",
+     "Caching is not enough: the three changes that actually moved the needle"),
+])
+def test_a_subtitle_under_the_title_is_the_excerpt_not_the_title(name, title, dek):
+    article = load(name)
+    assert article.title == title
+    assert article.excerpt == dek
+    assert dek not in body_texts(article)
+
+
+def test_medium_header_dot_and_counter_lines_are_metadata_not_body():
+    article = load("medium-dek-and-dot-lines.txt")
+    assert (article.author, article.read_time, article.date) == ("Dana Kim", 7, date(2023, 6, 28))
+    assert body_texts(article)[0].startswith("Our CI pipeline used to take forty minutes")
+    assert not any(t.strip("·-– ") == "" or t in ("Listen", "Share") for t in body_texts(article))
+    assert article.author_bio == "Staff engineer. Writes about build systems and developer tooling."
+
+
+def test_a_date_run_into_the_time_and_an_updated_note_is_read():
+    article = load("reuters-date-run-into-time.txt")
+    assert article.date == date(2025, 12, 4)
+    assert article.author == "Francesco Canepa and Balazs Koranyi"
+    assert article.title == "Exclusive: ECB policymakers lean towards December pause as inflation cools"
