@@ -1,7 +1,8 @@
 """Subscribers: validation, normalisation, add/remove, streaming reads, CSV import and export.
 
 Addresses are checked with email-validator (syntax only, no DNS) and stored in its normalised
-form (domain lower-cased, local part kept as written). Uniqueness is case-insensitive through
+form (domain lower-cased, local part kept as written), with an international domain in its
+ASCII (IDNA) form, the only one SMTP without SMTPUTF8 and a ``To:`` header can carry. Uniqueness is case-insensitive through
 ``email_key``. Addresses whose local part needs SMTPUTF8 are refused: not every server takes them.
 
 "Remove" never deletes: it marks the subscriber unsubscribed, which keeps the delivery ledger
@@ -73,7 +74,7 @@ _SIMPLE = re.compile(r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@([^@\s]+)\Z")
 
 def _validate(text: str) -> str:
     try:
-        return validate_email(text, check_deliverability=False, allow_smtputf8=False).normalized
+        return validate_email(text, check_deliverability=False, allow_smtputf8=False).ascii_email
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
 

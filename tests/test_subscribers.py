@@ -187,3 +187,22 @@ def test_the_fast_path_agrees_with_email_validator(local, domain):
         except ValueError as exc:
             outcomes.append(f"error: {exc}")
     assert outcomes[0] == outcomes[1], address
+
+
+def test_an_international_domain_is_stored_so_that_it_can_be_mailed(config, conn, tmp_path):
+    """email-validator accepts bücher.de; the address is kept in its ASCII (IDNA) form, which
+    SMTP without SMTPUTF8 and the To header can carry, so the subscriber really gets the issue."""
+    from newsletter import delivery
+    from smtpserver import Recorder, make_issue, smtp_server
+
+    path = write(tmp_path / "idn.csv", "email,name\nAnna@Bücher.DE,Anna\nanna@xn--bcher-kva.de,Again\nben@example.com,Ben\n")
+    good, rejected = subs.read_csv(path)
+    assert [g[0] for g in good] == ["Anna@xn--bcher-kva.de", "ben@example.com"]
+    assert rejected == [f"{path}:3: duplicate of line 2 (anna@xn--bcher-kva.de)"]
+    subs.import_rows(conn, good)
+    assert subs.find(conn, "anna@bücher.de").email == "Anna@xn--bcher-kva.de"
+    with smtp_server(Recorder()) as (port, server):
+        config["smtp"].update(backend="smtp", host="127.0.0.1", port=port, security="none", connections=1)
+        report = delivery.send_issue(conn, config, make_issue(conn))
+        assert (report.sent, report.failed) == (2, 0), report.errors
+        assert sorted(server.recipients()) == ["Anna@xn--bcher-kva.de", "ben@example.com"]
