@@ -935,7 +935,8 @@ _END = re.compile(
     r"|trending(?:\s+now)?|popular\s+(?:posts|articles|stories)|latest\s+(?:news|posts|articles)"
     r"|leave\s+a\s+(?:reply|comment)|comments?(?:\s*\(\d+\))?|\d+\s+comments?|share\s+this(?:\s+(?:article|post|story))?:?"
     r"|tags?:.*|filed\s+under:?.*|categories:.*|©.*|copyright\s+.*|all\s+rights\s+reserved.*"
-    r"|(?:subscribe|sign\s+up)\s+(?:to|for)\s+(?:our|the)\s+newsletter.*)$")
+    r"|(?:subscribe|sign\s+up)\s+(?:to|for)\s+(?:our|the)\s+newsletter.*"
+    r"|(?:additional\s+)?reporting\s+by\s+.{3,200};\s*(?:editing|writing)\s+by\s+.*|our\s+standards:.*|suggested\s+topics:?|more\s+on\s+this\s+story)$")
 _AUTHOR_MARK = re.compile(r"(?i)^(?:about\s+(?:the\s+)?author|the\s+author|author|written\s+by)\s*:?$")
 _PAYWALL = re.compile(
     r"(?i)^(?:continue\s+reading|read\s+(?:the\s+)?(?:full|rest\s+of\s+the)\s+(?:article|story)|"
@@ -946,6 +947,12 @@ _DISCLAIMER = re.compile(
     r"(?:informational|educational|information)\s+purposes\s+only|may\s+have\s+changed\s+since\s+publication"
     r"|analysis\s+from\s+\d|past\s+performance\s+(?:is|does)\s+not|do\s+your\s+own\s+research"
     r"|contains\s+affiliate\s+links|this\s+(?:post|article)\s+(?:is|was)\s+sponsored)")
+_ROLE = re.compile(  # the line under a byline name: "Business reporter, BBC News"
+    r"(?i)^(?:[\w.'’&-]+\s+){0,3}(?:reporter|correspondent|editor|writer|columnist|analyst|contributor"
+    r"|journalist)(?:[,|·]\s*\S.{0,40})?$")
+_CREDIT = re.compile(  # a picture credit left where the lead image was
+    r"(?i)^(?:(?:image|photo|picture)(?:\s+(?:credit|source))?:?\s*)?(?:getty\s+images|reuters|afp"
+    r"|ap(?:\s+photo)?|epa|shutterstock|alamy|bloomberg|pa\s+media)(?:\s*/\s*\S.{0,40})?$")
 _WRITTEN_BY = re.compile(r"(?i)^written\s+by\s+\S")  # Medium's author block: "Written by Name"
 _PUNCTUATION_ONLY = re.compile(r"[^\w\s]{1,2}")  # a lone "·" or "--" between page parts
 _BIO_JUNK = re.compile(r"(?i)^(?:[\d.,]+\s*[km]?\s+followers|view\s+all\s+(?:posts|articles)|see\s+all|more\s+articles\s+by|follow\b|contact\b.{0,20}$)")
@@ -1003,7 +1010,10 @@ def _meta(text: str) -> dict | None:
     if dated := find_date(rest):
         found["date"], span, found["date_note"] = dated
         rest = rest[:span[0]] + " | " + rest[span[1]:]
-    rest = _AGO.sub(" | ", _TIME.sub(" | ", rest))
+    rest = _TIME.sub(" | ", rest)
+    if _AGO.search(rest):
+        found["ago"] = True  # "2 hours ago": a time stamp with no date in it
+        rest = _AGO.sub(" | ", rest)
     if _VIEWS.search(rest):
         found["views"] = True
         rest = _VIEWS.sub(" | ", rest)
@@ -1145,11 +1155,13 @@ def _page_header(units: list[_Unit], article: Article, notes: list[str], name: s
         following = units[pos + 1].text if pos + 1 < len(units) else ""
         if (found := _meta(text)) is not None:
             take(found)
-        elif _nav(text) and len(text.split()) <= 3 or _junk(text) or _PUNCTUATION_ONLY.fullmatch(text):
+        elif _nav(text) and len(text.split()) <= 3 or _junk(text) or _PUNCTUATION_ONLY.fullmatch(text) \
+                or _CREDIT.match(text) or "author" in meta and _ROLE.match(text):
             pass  # menu words, "Share", counters, a lone "·" or "--" between metadata lines
         elif _template_only(text):
             notes.append(f"Dropped template code ({text[:40]}).")
-        elif "author" not in meta and _name_like(text, 2, 4) and (_meta(following) or _junk(following)):
+        elif "author" not in meta and _name_like(text, 2, 4) and (
+                _meta(following) or _junk(following) or _ROLE.match(following)):
             meta["author"] = text
         elif subtitle is None and "date" not in meta and "read_time" not in meta \
                 and not _BULLET.match(text) and (_meta(following) is not None or (

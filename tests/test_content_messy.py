@@ -214,3 +214,19 @@ def test_a_date_run_into_the_time_and_an_updated_note_is_read():
     assert article.date == date(2025, 12, 4)
     assert article.author == "Francesco Canepa and Balazs Koranyi"
     assert article.title == "Exclusive: ECB policymakers lean towards December pause as inflation cools"
+
+
+def test_news_header_relative_time_reporter_role_and_photo_credit_are_not_body():
+    article = load("bbc-relative-time-role-credit.txt")
+    assert article.title == "UK inflation falls to 3.2% as food prices ease"
+    assert article.author == "Jane Smith"
+    texts = body_texts(article)
+    assert texts[0].startswith("UK inflation fell to 3.2%")
+    assert not any(t in ("2 hours ago", "Jane Smith", "Business reporter, BBC News", "Getty Images") for t in texts)
+
+
+def test_wire_story_credits_and_topic_links_end_the_body():
+    article = load("reuters-date-run-into-time.txt")
+    texts = body_texts(article)
+    assert texts[-1].startswith("Markets currently price in")
+    assert not any(t.startswith(("Reporting by", "Our Standards", "Suggested Topics")) for t in texts)
