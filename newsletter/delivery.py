@@ -411,7 +411,7 @@ class _Run:
             return (sid, attempts, "failed", str(exc))
         except Uncertain as exc:
             return (sid, attempts, "unknown", str(exc))
-        except TransportError as exc:  # could not reconnect: not attempted, stop the run
+        except TransportError as exc:  # could not reconnect, or our sender refused: stop the run
             self.fatal = self.fatal or exc
             self.stop.set()
             return (sid, attempts, "revert", str(exc))

@@ -10,8 +10,9 @@ accepted (for SMTP: the 250 reply to the final ``.``) or raises one of:
   was not accepted; the transport reconnects on the next ``send``.
 - :class:`Uncertain`: the connection died after the final ``.`` and before the reply: the
   server may or may not have accepted the message.
-- :class:`~newsletter.errors.TransportError`: the server cannot be reached, TLS failed or
-  login was refused (exit 3).
+- :class:`~newsletter.errors.TransportError`: the server cannot be reached, TLS failed,
+  login was refused, or it refuses our sender (a 5xx to ``MAIL FROM``, such as 530
+  authentication required: no recipient's fault, and nobody would get the message) (exit 3).
 
 Each transport object is used by one thread; open one per parallel connection.
 """
@@ -166,11 +167,11 @@ class SmtpTransport:
                 if replies[2][0] == 354 and not (replies[0][0] == replies[1][0] == 250):
                     conn.send(b".\r\n")  # a server that took DATA anyway: end the empty message
                     conn.getreply()
-                self._check(replies[0], "MAIL FROM")
+                self._check_sender(replies[0], envelope_from)
                 self._check(replies[1], "RCPT TO")
                 self._check(replies[2], "DATA", expect=354)
             else:
-                self._check(conn.mail(envelope_from), "MAIL FROM")
+                self._check_sender(conn.mail(envelope_from), envelope_from)
                 self._check(conn.rcpt(rcpt), "RCPT TO")
                 conn.putcmd("data")
                 self._check(conn.getreply(), "DATA", expect=354)
@@ -194,6 +195,15 @@ class SmtpTransport:
         except ConnectionLost:
             self.close()
             raise
+
+    def _check_sender(self, reply: tuple[int, bytes], envelope_from: str) -> None:
+        code, text = reply
+        if 500 <= code < 600:
+            raise TransportError(
+                f"SMTP server {self.host}:{self.port} refused the sender <{envelope_from}>: "
+                f"{code} {text.decode('utf-8', errors='replace')}"
+            )
+        self._check(reply, "MAIL FROM")
 
     @staticmethod
     def _check(reply: tuple[int, bytes], step: str, expect: int | None = None) -> None:

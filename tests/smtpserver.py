@@ -1,6 +1,7 @@
 """Real SMTP servers on 127.0.0.1 for the tests (aiosmtpd, in-process), with fault injection.
 
 ``Recorder`` keeps every message the server accepted (250 to the final ``.``) and can:
+reply to MAIL FROM with a fixed code (``mail_reply``: ``"530 5.7.0 Authentication required"``),
 reply to RCPT with a fixed code per recipient (``rcpt_replies``: ``{"a@x": "451 4.7.1 later"}``),
 answer the end of a message with 421 and drop the connection (``drop_421_at``: message numbers),
 drop the connection after the message without any reply (``drop_after_data``: recipients),
@@ -44,6 +45,7 @@ class Received:
 
 @dataclass
 class Recorder:
+    mail_reply: str = ""
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     drop_421_at: set[int] = field(default_factory=set)
     drop_after_data: set[str] = field(default_factory=set)
@@ -64,6 +66,13 @@ class Recorder:
         if self.pipelining:
             responses.insert(-1, "250-PIPELINING")
         return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.drop_at_rcpt:

@@ -308,3 +308,26 @@ def test_cancel_landing_just_as_a_send_starts_sends_nothing(tmp_path):
         assert server.received == []
         assert conn.execute("SELECT state FROM issues WHERE id = ?", (issue,)).fetchone()[0] == "cancelled"
         assert states(conn, issue).get("pending", 0) == 0
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+@pytest.mark.parametrize("reply", ["530 5.7.0 Authentication required", "550 5.7.1 Sender address rejected"])
+def test_sender_refused_at_mail_from_fails_nobody(tmp_path, pipelining, reply):
+    """A 5xx to MAIL FROM refuses our sender (no login, wrong sender), not a recipient: the
+    run stops with exit 3, nobody is marked failed, and once fixed a rerun mails everyone."""
+    handler = Recorder(mail_reply=reply, pipelining=pipelining)
+    with smtp_server(handler) as (port, server):
+        cfg_path = write_config(tmp_path, port, connections=2)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 6)
+        issue = make_issue(conn)
+        result = run(cfg_path, "send", str(issue))
+        assert result.exit_code == 3, result.output
+        assert result.stderr.startswith("error: ") and reply.split()[0] in result.stderr
+        assert "Traceback" not in result.output
+        assert states(conn, issue) == {"pending": 6}
+        assert conn.execute("SELECT max(attempts) FROM deliveries").fetchone()[0] == 0
+        handler.mail_reply = ""
+        again = run(cfg_path, "send", str(issue))
+        assert again.exit_code == 0, again.output
+        assert sorted(server.recipients()) == sorted(f"user{i}@example.com" for i in range(6))
