@@ -118,10 +118,7 @@ def _article_view(article: Article, config, *, full_text: bool) -> dict[str, Any
     quote = article.quote
     if quote and any(b.kind == "quote" and _same(b.content, quote.text) for b in blocks):
         quote = None  # the whole text already carries it
-    if blocks and blocks[0].kind == "paragraph" and _same(blocks[0].content, excerpt):
-        excerpt_shown = ""  # the standfirst opens the body already
-    else:
-        excerpt_shown = excerpt
+    excerpt_shown = "" if _opens_body(blocks, excerpt) else excerpt
     meta = [m for m in (short_date(article.date), _read_time(article.read_time), article.author) if m]
     image = article.image if _absolute(article.image) else ""
     return {
@@ -164,6 +161,17 @@ def _opening(article: Article) -> str:
         b.content.text for b in article.blocks[:4] if b.kind == "paragraph" and b.content
     )
     return shorten(text, 300)
+
+
+def _opens_body(blocks: list[Block], excerpt: str) -> bool:
+    """The excerpt is the body's opening (the standfirst, or paragraphs it was cut from)."""
+    opening: list[str] = []
+    for block in blocks:
+        if block.kind != "paragraph" or block.content is None:
+            break
+        opening.append(one_line(block.content.text))
+    start = one_line(excerpt).rstrip("…").rstrip()
+    return bool(start) and " ".join(opening).startswith(start)
 
 
 def _same(inline: Inline | None, text: str) -> bool:

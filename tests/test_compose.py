@@ -410,3 +410,21 @@ def test_any_article_text_renders_safely(config, title, body, by):
     assert not page.xpath("//script") and len(page.xpath("//h1")) == 1
     assert_text_lines_fit(rendered.text)
     assert not re.search(r"[\x00-\x1f\x7f\x85\u2028\u2029]", rendered.subject + rendered.preheader)
+
+
+def test_full_text_does_not_repeat_opening_paragraphs_taken_as_the_excerpt(full_config, tmp_path):
+    """A page with no standfirst: its excerpt is cut from the opening paragraphs, which the
+    whole text shows anyway, so the email must not print them twice."""
+    from newsletter.content import load_article
+
+    first = "UK inflation fell to 3.2% in the year to November, official figures show."
+    second = "The fall was driven by lower food and fuel prices, the statistics office said."
+    path = tmp_path / "inflation.txt"
+    path.write_text(f"UK inflation falls as food prices ease\n\n{first}\n\n{second}\n\n"
+                    "What it means for rates\n\nEconomists expect a cut next week.\n")
+    article = load_article(path)
+    assert article.excerpt.startswith(first)
+    rendered = render_issue([article], full_config)
+    assert rendered.text.count("UK inflation fell to 3.2%") == 1
+    shown = [p for p in doc(rendered).iter("p") if text_of(p).startswith("UK inflation fell to 3.2%")]
+    assert len(shown) == 1  # (the hidden preheader aside)
