@@ -43,9 +43,12 @@ def parse_when(text: str, tz: ZoneInfo) -> When:
         ) from None
     if len(raw) <= 10:  # a date alone: midnight is rarely what was meant
         raise InputError(f"{text!r} has no time of day; write it as {raw}T09:00 (for example)")
-    if moment.tzinfo is not None:
-        return When(moment.astimezone(timezone.utc))
-    return _localize(moment, tz)
+    try:
+        if moment.tzinfo is not None:
+            return When(moment.astimezone(timezone.utc))
+        return _localize(moment, tz)
+    except OverflowError:  # year 1 or 9999 with an offset: no such instant in UTC
+        raise InputError(f"{text!r} is out of range") from None
 
 
 def _localize(wall: datetime, tz: ZoneInfo) -> When:

@@ -49,6 +49,15 @@ def test_bad_times_are_input_errors(text):
         parse_when(text, PARIS)
 
 
+@pytest.mark.parametrize("text,zone", [
+    ("9999-12-31T23:59-01:00", PARIS), ("0001-01-01T00:30+01:00", PARIS), ("0001-01-01T00:00", PARIS),
+    ("9999-12-31T23:59", NEW_YORK),
+])
+def test_times_beyond_the_calendar_in_utc_are_input_errors_not_tracebacks(text, zone):
+    with pytest.raises(InputError, match="out of range"):
+        parse_when(text, zone)
+
+
 def test_times_are_shown_with_their_zone():
     assert format_when(datetime(2025, 7, 15, 7, 0, tzinfo=UTC), PARIS) == "2025-07-15 09:00 CEST (+02:00)"
     assert format_when(datetime(2025, 1, 15, 8, 0, tzinfo=UTC), PARIS) == "2025-01-15 09:00 CET (+01:00)"
