@@ -241,6 +241,23 @@ def resume_due(conn: sqlite3.Connection, now: datetime) -> list[int]:
     ]
 
 
+def finish_idle(conn: sqlite3.Connection, now: datetime) -> list[int]:
+    """Mark ``sent`` the issues left ``sending`` with nothing more to do (a send stopped between
+    its last delivery and marking the issue sent); their ids."""
+    idle = """
+        state = 'sending'
+        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_id = issues.id
+                        AND d.state IN ('pending', 'sending'))
+        AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.status = 'active' AND NOT EXISTS
+                        (SELECT 1 FROM deliveries d WHERE d.issue_id = issues.id AND d.subscriber_id = s.id))
+    """
+    with transaction(conn):
+        ids = [row[0] for row in conn.execute(f"SELECT id FROM issues WHERE {idle} ORDER BY id")]
+        conn.execute(f"UPDATE issues SET state = 'sent', finished_at = coalesce(finished_at, ?) WHERE {idle}",
+                     (to_db_time(now),))
+    return ids
+
+
 def scheduled_until(conn: sqlite3.Connection, now: datetime) -> list[Issue]:
     """Scheduled issues whose send time is at or before ``now``, oldest first."""
     rows = conn.execute(

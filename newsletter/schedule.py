@@ -115,7 +115,7 @@ def send_due(
     """Send what is due at ``now``, under the database's send lock; yields :class:`Event` s.
 
     Order: take the lock (or yield ``locked`` and stop); turn deliveries left in flight into
-    ``unknown``; mark scheduled issues later than ``max_lateness`` ``missed``; send the others
+    ``unknown``; mark ``sent`` the issues left ``sending`` with nothing more to do; mark scheduled issues later than ``max_lateness`` ``missed``; send the others
     whose time has come; resume ``sending`` issues with retries due or subscribers not yet
     reached, unless their last activity is more than ``max_lateness`` old (then ``missed``
     too: ``send ID`` still finishes them). ``progress_for(issue_id)`` may return a
@@ -134,6 +134,7 @@ def send_due(
             recover_in_flight(conn)
             for issue_id, n in sorted(stuck.items()):
                 yield Event("recovered", issue_id, count=n)
+        iss.finish_idle(conn, now)
         late = config.max_lateness
         todo: list[int] = []
         for issue in iss.scheduled_until(conn, now):
@@ -154,6 +155,8 @@ def send_due(
         if not todo:
             yield Event("idle", detail=_next_up(conn, config.timezone))
         for issue_id in todo:
+            if iss.get(conn, issue_id).state == "cancelled":  # cancelled since it was listed
+                continue
             yield Event("sending", issue_id)
             bar = progress_for(issue_id) if progress_for else None
             try:

@@ -243,3 +243,23 @@ def test_cancel_during_a_send_stops_what_has_not_gone(site, smtp):
     assert shown.startswith(f"issue {issue_id}: cancelled")
     assert f"sent {got}, pending 0" in shown
     assert site.run("send-due").stdout == "" and len(smtp.received) == got
+
+
+def test_an_issue_left_sending_with_nothing_to_do_is_finished_by_send_due(overrides):
+    """A send stopped between its last delivery and marking the issue sent: the next send-due
+    marks it sent and mails nobody again."""
+    config = load_config(overrides=overrides, environ={"NEWSLETTER_SECRET_KEY": "k"})
+    conn = connect(config.database_path)
+    for i in range(3):
+        subs.add(conn, f"done{i}@example.com")
+    now = datetime.now(UTC)
+    issue_id = iss.create(conn, [str(SEED)], send_at=now - timedelta(minutes=1), now=now - timedelta(hours=1))
+    kinds = [event.kind for event in send_due(conn, config, now)]
+    assert kinds == ["sending", "sent"] and iss.get(conn, issue_id).state == "sent"
+    conn.execute("UPDATE issues SET state = 'sending', finished_at = NULL WHERE id = ?", (issue_id,))
+
+    later = now + timedelta(days=2)  # long after: finished, not marked missed
+    kinds = [event.kind for event in send_due(conn, config, later)]
+    assert kinds == ["idle"]
+    assert iss.get(conn, issue_id).state == "sent"
+    assert len(list((config.outbox_path / "new").iterdir())) == 3
