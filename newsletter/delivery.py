@@ -376,8 +376,9 @@ class _Run:
                 opener = getattr(transport, "open", None)
                 if opener:
                     opener()  # connect before claiming: a server that is gone claims nothing
-                if not self.commit(result, sid):
-                    result = None
+                claimed = self.commit(result, sid)
+                result = None  # recorded by that commit
+                if not claimed:
                     continue
                 self.pacer.wait()
                 result = self.deliver(transport, sid, email, name, attempts + 1)
