@@ -117,6 +117,7 @@ def take_screenshots(out: Path) -> list[Path]:
 
 def _shot(page, path: Path) -> Path:
     page.wait_for_load_state("load")
+    page.wait_for_timeout(500)  # let the email frames paint
     page.screenshot(path=str(path), type="png")
     return path
 

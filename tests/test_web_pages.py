@@ -101,6 +101,21 @@ def test_preview_page_parts_and_eml_download(site):
     assert b"multipart/alternative" in eml.data
 
 
+def test_checker_findings_stand_beside_the_email_errors_first(site):
+    import lxml.html
+
+    app, client, config = site
+    config["newsletter"]["postal_address"] = ""  # an error: CAN-SPAM wants a postal address
+    page = lxml.html.document_fromstring(client.get(f"/articles/{seed_slug(config)}").get_data(as_text=True))
+    panel = page.get_element_by_id("panel-email")
+    box = panel.cssselect("details.frame-findings")[0]
+    assert box.get("open") is not None  # errors are shown unfolded
+    severities = [li.get("class").split("finding-")[1] for li in box.cssselect("li.finding")]
+    assert severities[0] == "error" and sorted(severities, key=lambda s: s != "error") == severities
+    assert "postal-address" in box.text_content() and "base-url-https" in box.text_content()
+    assert panel.cssselect("iframe.email-frame")  # in the same panel as the email itself
+
+
 def test_dark_view_turns_dark_rules_on_and_light_rules_off():
     html = (
         "<html><head><style>.a{color:#000}"
