@@ -953,6 +953,17 @@ _ROLE = re.compile(  # the line under a byline name: "Business reporter, BBC New
 _CREDIT = re.compile(  # a picture credit left where the lead image was
     r"(?i)^(?:(?:image|photo|picture)(?:\s+(?:credit|source))?:?\s*)?(?:getty\s+images|reuters|afp"
     r"|ap(?:\s+photo)?|epa|shutterstock|alamy|bloomberg|pa\s+media)(?:\s*/\s*\S.{0,40})?$")
+_TICKER = re.compile(  # a stock-quote widget's ticker line: "NASDAQ: PEP", "(NYSE: KO)"
+    r"^\(?(?:NASDAQ|NYSE(?:\s*(?:MKT|American|Arca))?|AMEX|OTC(?:QX|QB|MKTS)?|TSXV?|LSE|ASX|CBOE)"
+    r"\s*:\s*[A-Z][A-Z0-9.-]{0,6}\)?$")
+_QUOTE_FIGURE = re.compile(r"^(?=.*\d)[-+−–—$€£¥()%.,\d\s]*\d[-+−–—$€£¥()%.,\d\s]*[%BMKT]?\)?$")
+_QUOTE_LABEL = re.compile(  # "Market Cap: $200B", "Today's Change", "52-Week Range", "Volume: 5.2M"
+    r"(?i)^(?:market\s+cap(?:italization)?|today['’]?s\s+change|current\s+price|day['’]?s\s+range"
+    r"|52[-\s]?week\s+(?:range|high|low)|volume|avg\.?\s+vol(?:ume)?|average\s+volume|dividend\s+yield"
+    r"|gross\s+margin|p/?e\s+ratio|key\s+data\s+points)(?:\s*:\s*|\s+)?(?:[-+−–—$€£¥()%.,\d\s]*\d"
+    r"[-+−–—$€£¥()%.,\d\s]*[%BMKT]?\)?)?$")
+_PRICE_AS_OF = re.compile(r"(?i)^prices?\s+as\s+of\s+\S.{0,60}$")
+_KEY_POINTS = re.compile(r"(?i)^key\s+(?:points|takeaways)\s*:?$")
 _WRITTEN_BY = re.compile(r"(?i)^written\s+by\s+\S")  # Medium's author block: "Written by Name"
 _PUNCTUATION_ONLY = re.compile(r"[^\w\s]{1,2}")  # a lone "·" or "--" between page parts
 _BIO_JUNK = re.compile(r"(?i)^(?:[\d.,]+\s*[km]?\s+followers|view\s+all\s+(?:posts|articles)|see\s+all|more\s+articles\s+by|follow\b|contact\b.{0,20}$)")
@@ -1092,7 +1103,7 @@ def _parse_page(text: str, article: Article, where: str, name: str) -> None:
     warnings = article.warnings
     notes: list[str] = []  # warnings about the article's own text (not its discarded tail)
     text = _PHP_BLOCK.sub(lambda m: _dropped_php(m, notes), text) if "<?php" in text else text
-    units = _units(text)
+    units = _drop_quote_widgets(_units(text), notes)
     pos, header = _page_header(units, article, notes, name, where)
     end, tail = _page_end(units, pos)
     body_units = units[pos:end]
@@ -1115,6 +1126,42 @@ def _parse_page(text: str, article: Article, where: str, name: str) -> None:
     warnings.extend(n for n in notes if n not in warnings)
     if header.get("date_note") and article.date:
         warnings.append(header["date_note"])
+
+
+def _drop_quote_widgets(units: list[_Unit], notes: list[str]) -> list[_Unit]:
+    """Units without stock-quote widgets (``NASDAQ: PEP``, ``Market Cap: $200B``, ``Volume``...).
+
+    A widget is a run of ticker, quote-label and figure lines with at least two ticker or label
+    lines (the company name may follow the ticker) that does not end on a bare label; one such
+    line alone is left as it is.
+    """
+    kept: list[_Unit] = []
+    dropped: list[str] = []
+    index = 0
+    while index < len(units):
+        end = index
+        strong = 0
+        while end < len(units):
+            text = units[end].text
+            if _TICKER.match(text) or _QUOTE_LABEL.match(text):
+                strong += 1
+            elif not (end > index and (_QUOTE_FIGURE.match(text) or _PRICE_AS_OF.match(text) or (
+                    _TICKER.match(units[end - 1].text) and _name_like(text, 1, 4)))):
+                break
+            end += 1
+        while end > index + 1 and _QUOTE_LABEL.match(units[end - 1].text) \
+                and not re.search(r"\d", units[end - 1].text):
+            end -= 1  # a label with no figure under it ends no widget: it is a heading
+            strong -= 1
+        if strong >= 2:
+            dropped += [u.text for u in units[index:end]]
+            index = end
+        else:
+            kept.append(units[index])
+            index += 1
+    if dropped:
+        notes.append(f"Dropped stock-quote widget lines ({_snippet(', '.join(dropped), 50)[1:-1]}).")
+    return kept
 
 
 def _page_header(units: list[_Unit], article: Article, notes: list[str], name: str,
@@ -1302,6 +1349,13 @@ def _page_blocks(units: list[_Unit], notes: list[str]) -> list[Block]:
                 notes.append(f"A quotation opens and never closes: {_snippet(text)}")
             blocks.append(Block("quote", _plain_inline(inner), cite=by))
             continue
+        if _KEY_POINTS.match(text):
+            items, index = _key_points(units, index)
+            if items:
+                blocks.append(Block("list", items=tuple(_plain_inline(t) for t in items)))
+            else:
+                notes.append(f"Dropped a “{text}” label with no points under it.")
+            continue
         if _heading_like(text, following):
             blocks.append(Block("heading", _plain_inline(text)))
             continue
@@ -1320,6 +1374,25 @@ def _page_blocks(units: list[_Unit], notes: list[str]) -> list[Block]:
         elif last.content.text.endswith(("...", "…")) and len(words) >= 6:
             notes.append("The text ends with “…”; it may be truncated.")
     return blocks
+
+
+def _key_points(units: list[_Unit], start: int) -> tuple[list[str], int]:
+    """The short lines under a bullet-less "Key Points" label at ``units[start - 1]`` and the
+    index after them: lines set tight under it end at the first blank line (at most 5); lines
+    with blank lines between them are the three a "Key Points" box holds."""
+    tight = not units[start - 1].gap_after
+    items: list[str] = []
+    index = start
+    while index < len(units) and len(items) < (5 if tight else 3):
+        text = units[index].text
+        text = bullet.group(1) if (bullet := _BULLET.match(text)) else text
+        if len(text) > 220 or len(text.split()) > 35 or text.endswith(":") or _junk(text):
+            break
+        items.append(text)
+        index += 1
+        if tight and units[index - 1].gap_after:
+            break
+    return items, index
 
 
 def _attribution(text: str, blocks: list[Block], following: str | None) -> str:

@@ -230,3 +230,37 @@ def test_wire_story_credits_and_topic_links_end_the_body():
     texts = body_texts(article)
     assert texts[-1].startswith("Markets currently price in")
     assert not any(t.startswith(("Reporting by", "Our Standards", "Suggested Topics")) for t in texts)
+
+
+def test_stock_quote_widget_lines_are_dropped_and_key_points_become_a_list():
+    article = load("motley-fool-quote-widget.txt")
+    assert (article.title, article.author, article.date) == (
+        "Is PepsiCo Stock a Buy Now?", "Maria Alvarez", date(2025, 12, 3))
+    assert [b.content.text for b in article.blocks if b.kind == "heading"] == [
+        "Where the Business Stands", "Is the Stock a Buy?"]
+    assert article.blocks[0].kind == "list" and [i.text for i in article.blocks[0].items] == [
+        "PepsiCo's snack volumes fell for the third quarter in a row.",
+        "The company has raised its dividend for 53 consecutive years.",
+        "The stock trades below its five-year average valuation."]
+    texts = body_texts(article)
+    for debris in ("Key Points", "Key Data Points", "NASDAQ: PEP", "PepsiCo", "Market Cap", "Today's Change",
+                   "Current Price", "52-Week Range", "Volume", "Dividend Yield"):
+        assert not any(t.startswith(debris + ":") or t == debris for t in texts), debris
+    assert warned(article, "dropped stock-quote widget lines")
+    assert article.blocks[1].kind == "paragraph"  # a ticker in running text stays
+    assert article.blocks[1].content.text.startswith("PepsiCo (NASDAQ: PEP) has had a rough 2025.")
+    assert article.excerpt.startswith("PepsiCo (NASDAQ: PEP) has had a rough 2025.")
+    assert [b.kind for b in article.blocks].count("paragraph") == 5
+
+
+def test_a_quote_widget_copied_as_label_and_value_lines_is_dropped_but_a_lone_label_heading_stays():
+    from newsletter.content import parse_text
+    page = ("Why Coca-Cola Keeps Winning\n\nDec 3, 2025\n\n"
+            "Coca-Cola sells more drinks every year, and the company keeps finding ways to charge more.\n\n"
+            "(NYSE: KO)\nCoca-Cola\nToday's Change\n(-0.45%) -$0.31\nCurrent Price\n$68.40\n"
+            "Price as of December 3, 2025, 4:00 p.m. ET\n\n"
+            "Volume\n\nTrading volume in the shares doubled after the results, a sign big funds are buying.\n")
+    article = parse_text(page, "ko.txt")
+    assert [(b.kind, b.content.text[:22]) for b in article.blocks] == [
+        ("paragraph", "Coca-Cola sells more d"), ("heading", "Volume"), ("paragraph", "Trading volume in the ")]
+    assert warned(article, "stock-quote widget", "NYSE: KO")
