@@ -7,6 +7,9 @@ script, style, iframe, form, object, embed and the like; ``on*``/``style`` attri
 survive because only ``href`` (on ``a``) is ever written out. Links must be absolute
 ``http(s)``/``mailto`` (relative ones are resolved against the article's ``url``, else kept as
 text); images must be absolute ``http(s)`` (relative ones resolved the same way, else dropped).
+An image becomes an image piece after the block it was met in; inside running text its alt text
+stays in place, as a reader without the picture would read it (an image alone in a paragraph
+leaves no paragraph behind; alt text is not kept in headings).
 Every drop worth knowing about is reported as a short warning sentence.
 """
 from __future__ import annotations
@@ -38,6 +41,8 @@ _PARAGRAPHS = frozenset({"p", "figcaption", "summary", "address", "dt", "dd", "c
 _MAX_DEPTH = 40  # deeper nesting is flattened to text (no recursion blow-up on hostile input)
 _WS = re.compile(r"\s+")
 _DASH_LINE = re.compile(r"^\s*(?:—|―|–|--)\s*(\S.{0,80})$")
+_ALT_OPEN, _ALT_CLOSE = "\ue000", "\ue001"  # mark an image's alt text inside inline content
+_ALT = re.compile("\ue000[^\ue001]*\ue001")
 
 
 @dataclass
@@ -132,8 +137,8 @@ class _Walker:
             self._dropped(tag)
             return "", ""
         if tag == "img":
-            self._image(el)
-            return "", ""
+            alt = self._image(el)
+            return f"{_ALT_OPEN}{alt}{_ALT_CLOSE}", f"{_ALT_OPEN}{escape(alt)}{_ALT_CLOSE}"
         if tag == "br":
             return "\n", "<br>"
         if depth > _MAX_DEPTH:
@@ -155,6 +160,8 @@ class _Walker:
 
     def _link(self, href: str, text: str, html: str) -> tuple[str, str]:
         href = href.strip()
+        if not _ALT.sub("", text).strip():
+            text, html = "", ""  # a linked image: the link shows its URL, the image follows
         url = safe_link(href, self.base)
         if not url:
             scheme = _unsafe_scheme(href)
@@ -168,16 +175,19 @@ class _Walker:
         plain = label if not label or shown in label else f"{label} ({shown})"
         return plain or shown, f'<a href="{escape(url, quote=True)}">{html or escape(shown)}</a>'
 
-    def _image(self, el) -> None:
+    def _image(self, el) -> str:
+        """Queue the image piece (if its URL is usable); returns its alt text."""
         src = (el.get("src") or "").strip()
+        alt = _WS.sub(" ", el.get("alt") or "").replace(_ALT_OPEN, "").replace(_ALT_CLOSE, "").strip()
         url = safe_image(src, self.base)
         if not url:
             if src:
                 what = src[:60] if not src.startswith("data:") else "data: URI"
                 self.warn(f"Dropped image {what!r}: not an absolute http(s) URL"
                           + (" and the article has no url." if not self.base else "."))
-            return
-        self.images.append(Piece("image", src=url, alt=_WS.sub(" ", el.get("alt") or "").strip()))
+            return alt
+        self.images.append(Piece("image", src=url, alt=alt))
+        return alt
 
     def _dropped(self, tag: str) -> None:
         if tag in _REPORTED_DROPS:
@@ -214,7 +224,7 @@ class _Walker:
             text = _WS.sub(" ", el.text_content())
             self._paragraph(text, escape(text))
         elif tag in _HEADINGS:
-            text, html = self.inline(el, depth)
+            text, html = _alt_text(*self.inline(el, depth), keep=False)
             text, html = _squash(text), _squash_html(html)
             if text:
                 self.pieces.append(Piece("heading", text, html, level=_HEADINGS[tag]))
@@ -238,7 +248,7 @@ class _Walker:
             text, html = self.inline(el, depth)
             self._paragraph(text, html)
         elif tag == "tr":
-            cells = [self.inline(c, depth) for c in el if isinstance(c.tag, str)]
+            cells = [_alt_text(*self.inline(c, depth)) for c in el if isinstance(c.tag, str)]
             cells = [(_squash(t), _squash_html(h)) for t, h in cells if t.strip()]
             self._paragraph(" | ".join(c[0] for c in cells), " | ".join(c[1] for c in cells))
         else:
@@ -249,7 +259,7 @@ class _Walker:
             if not isinstance(li.tag, str):
                 continue
             nested = [c for c in li if isinstance(c.tag, str) and c.tag.lower() in ("ul", "ol")]
-            text, html = self.inline(li, depth, skip=nested)
+            text, html = _alt_text(*self.inline(li, depth, skip=nested))
             text, html = _squash(text), _squash_html(html)
             if text:
                 items.append((text, html))
@@ -289,6 +299,7 @@ class _Walker:
         self._flush_images()
 
     def _paragraph(self, text: str, html: str) -> None:
+        text, html = _alt_text(text, html)
         text, html = _squash(text), _squash_html(html)
         if text:
             self.pieces.append(Piece("paragraph", text, html))
@@ -299,6 +310,15 @@ class _Walker:
         self.images.clear()
 
 
+def _alt_text(text: str, html: str, keep: bool = True) -> tuple[str, str]:
+    """Inline content with its images' alt text in place (``keep``) or left out; content made
+    of images only comes back empty (the image pieces carry it)."""
+    if not keep or not _ALT.sub("", text).strip():
+        text, html = _ALT.sub("", text), _ALT.sub("", html)
+    strip = str.maketrans("", "", _ALT_OPEN + _ALT_CLOSE)
+    return text.translate(strip), html.translate(strip)
+
+
 def _squash(text: str) -> str:
     """Trim and tidy plain text whose whitespace runs were already collapsed (``\n`` = ``<br>``)."""
     return re.sub(r" *\n *", "\n", re.sub(r" {2,}", " ", text)).strip()
@@ -306,7 +326,7 @@ def _squash(text: str) -> str:
 
 def _add_text(text: str | None, texts: list[str], htmls: list[str]) -> None:
     if text:
-        text = _WS.sub(" ", text)
+        text = _WS.sub(" ", text).replace(_ALT_OPEN, "").replace(_ALT_CLOSE, "")
         texts.append(text)
         htmls.append(escape(text))
 
@@ -342,5 +362,5 @@ def inline_html(html: str, base: str = "") -> tuple[str, str, list[str]]:
     root = _fragment(html)
     if root is None:
         return "", "", []
-    text, out = walker.inline(root)
+    text, out = _alt_text(*walker.inline(root))
     return _squash(text), _squash_html(out), walker.warnings

@@ -264,3 +264,46 @@ def test_a_quote_widget_copied_as_label_and_value_lines_is_dropped_but_a_lone_la
     assert [(b.kind, b.content.text[:22]) for b in article.blocks] == [
         ("paragraph", "Coca-Cola sells more d"), ("heading", "Volume"), ("paragraph", "Trading volume in the ")]
     assert warned(article, "stock-quote widget", "NYSE: KO")
+
+
+def test_images_inside_running_text_keep_their_alt_text_in_place_and_follow_the_paragraph():
+    article = load("inline-images.md")
+    base = "https://blog.example.com/posts/weekly-chart/img/"
+    shape = [(b.kind, b.content.text if b.content else (b.src.removeprefix(base), b.alt)) for b in article.blocks]
+    assert shape == [
+        ("paragraph", "The old chart tried to show everything at once. Readers told us they skipped it, "
+                      "so we started again from a blank page."),
+        ("paragraph", "We put the old chart and the new chart side by side and asked ten readers which one "
+                      "they could read in five seconds."),
+        ("image", ("old.png", "the old chart")),
+        ("image", ("new.png", "the new chart")),
+        ("image", ("phone.png", "The finished chart on a phone screen")),  # alone: an image block only
+        ("paragraph", "Most picked the new one. A small sparkline next to each price did the most work, "
+                      "the divider between rows went, and so did the colour key."),
+        ("image", ("spark.png", "sparkline")),
+        ("image", ("rule.png", "")),
+    ]
+    assert article.blocks[1].content.html.startswith("We put the old chart and the new chart side by side")
+    assert article.warnings == []
+
+
+def test_inline_image_alt_text_in_lists_headings_links_and_image_only_paragraphs():
+    from newsletter.content import parse_text
+    text = ("---\ntitle: Images Everywhere\nurl: https://example.org/post/\n---\n\n"
+            "Body paragraph with ![one](a.png) and ![two](b.png) and text.\n\n"
+            "![left](l.png) ![right](r.png)\n\n"
+            "## Results ![badge](badge.svg)\n\n"
+            "- a ![tick](t.png) item\n\n"
+            "[![logo](logo.png)](https://example.org/home)\n\n"
+            "Private-use \ue000marks\ue001 in the source are not alt text.\n")
+    article = parse_text(text, "images.md")
+    shape = [(b.kind, b.content.text if b.content else [i.text for i in b.items] or b.alt) for b in article.blocks]
+    assert shape == [
+        ("paragraph", "Body paragraph with one and two and text."), ("image", "one"), ("image", "two"),
+        ("image", "left"), ("image", "right"),
+        ("heading", "Results"), ("image", "badge"),
+        ("list", ["a tick item"]), ("image", "tick"),
+        ("paragraph", "https://example.org/home"), ("image", "logo"),
+        ("paragraph", "Private-use marks in the source are not alt text."),
+    ]
+    assert article.blocks[0].content.html == "Body paragraph with one and two and text."
