@@ -222,6 +222,27 @@ def count(conn: sqlite3.Connection, status: str | None = None) -> int:
     return conn.execute("SELECT count(*) FROM subscribers WHERE status = ?", (status,)).fetchone()[0]
 
 
+def search(
+    conn: sqlite3.Connection, query: str, status: str | None, *, limit: int, offset: int = 0
+) -> tuple[list[Subscriber], int]:
+    """Subscribers whose address or name contains ``query`` (any status when ``status`` is
+    None), in id order from ``offset``, at most ``limit``; and the number of matches."""
+    where, args = ["1 = 1"], []
+    if query:
+        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("(email LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')")
+        args += [like, like]
+    if status:
+        where.append("status = ?")
+        args.append(status)
+    sql = " AND ".join(where)
+    total = conn.execute(f"SELECT count(*) FROM subscribers WHERE {sql}", args).fetchone()[0]
+    rows = conn.execute(
+        f"SELECT * FROM subscribers WHERE {sql} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset]
+    ).fetchall()
+    return [Subscriber.from_row(r) for r in rows], total
+
+
 def export_csv(conn: sqlite3.Connection, out) -> int:
     """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``; returns the count."""
     writer = csv.writer(out, lineterminator="\n")

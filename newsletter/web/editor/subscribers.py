@@ -1,7 +1,6 @@
 """Subscribers: search, pages, add, remove (unsubscribe), CSV upload."""
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -22,27 +21,6 @@ OUTCOMES = {
 }
 
 
-def search(
-    conn: sqlite3.Connection, query: str, status: str | None, page: int
-) -> tuple[list[subs.Subscriber], int]:
-    """One page of subscribers whose address or name contains ``query``, and the match count."""
-    where, args = ["1 = 1"], []
-    if query:
-        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append("(email LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')")
-        args += [like, like]
-    if status:
-        where.append("status = ?")
-        args.append(status)
-    sql = " AND ".join(where)
-    total = conn.execute(f"SELECT count(*) FROM subscribers WHERE {sql}", args).fetchone()[0]
-    rows = conn.execute(
-        f"SELECT * FROM subscribers WHERE {sql} ORDER BY id LIMIT ? OFFSET ?",
-        [*args, PAGE_SIZE, (page - 1) * PAGE_SIZE],
-    ).fetchall()
-    return [subs.Subscriber.from_row(r) for r in rows], total
-
-
 @bp.get("/subscribers")
 def subscribers():
     query = request.args.get("q", "").strip()[:200]
@@ -51,7 +29,7 @@ def subscribers():
         status = ""
     page = max(1, request.args.get("page", 1, type=int))
     conn = get_db()
-    rows, total = search(conn, query, status or None, page)
+    rows, total = subs.search(conn, query, status or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:
         abort(404)
