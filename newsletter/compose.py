@@ -20,11 +20,12 @@ from functools import cache
 from html import escape
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote as url_quote
 
 from markupsafe import Markup
 
+from .config import Config
 from .content import Article, Block, Inline
+from .urls import article_url, is_absolute
 
 #: Per-recipient values and the tokens that stand for them in a rendered issue. Tokens are
 #: plain ASCII word characters, so quoted-printable encoding leaves them intact (it may still
@@ -64,7 +65,7 @@ class RenderedIssue:
 
 def render_issue(
     articles: list[Article],
-    config,
+    config: Config,
     *,
     subject: str | None = None,
     issue_date: date | None = None,
@@ -83,7 +84,7 @@ def render_issue(
 
 def issue_view(
     articles: list[Article],
-    config,
+    config: Config,
     *,
     subject: str | None = None,
     issue_date: date | None = None,
@@ -100,19 +101,22 @@ def issue_view(
     return {
         "name": settings["name"],
         "lang": language,
-        "dir": "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr",
+        "dir": text_direction(language),
         "issue_date": long_date(issue_date),
         "subject": one_line(subject or "") or one_line(lead.title) or one_line(settings["name"]),
         "preheader": shorten(one_line(lead.excerpt or _opening(lead)), PREHEADER_LENGTH),
         "postal_address": settings["postal_address"],
         "full_text": full_text,
-        "lead": _article_view(lead, config, full_text=full_text),
-        "others": [_article_view(a, config, full_text=full_text) for a in rest],
+        "lead": article_view(lead, config, full_text=full_text),
+        "others": [article_view(a, config, full_text=full_text) for a in rest],
         "tokens": TOKENS,
     }
 
 
-def _article_view(article: Article, config, *, full_text: bool) -> dict[str, Any]:
+def article_view(article: Article, config: Config, *, full_text: bool) -> dict[str, Any]:
+    """One article as the email templates and the public article page show it: the meta line,
+    absolute links and images only, the excerpt unless the shown body opens with it, and the
+    body blocks (all of them with ``full_text``, none otherwise)."""
     excerpt = article.excerpt or _opening(article)
     blocks = [b for b in article.blocks if _showable(b)] if full_text else []
     quote = article.quote
@@ -120,11 +124,11 @@ def _article_view(article: Article, config, *, full_text: bool) -> dict[str, Any
         quote = None  # the whole text already carries it
     excerpt_shown = "" if _opens_body(blocks, excerpt) else excerpt
     meta = [m for m in (short_date(article.date), _read_time(article.read_time), article.author) if m]
-    image = article.image if _absolute(article.image) else ""
     return {
         "slug": article.slug,
         "title": article.title,
-        "url": article_url(article, config),
+        "url": article_url(config, article.slug, article.url),
+        "source": article.url if is_absolute(article.url) else "",
         "meta": meta,
         "excerpt": excerpt_shown,
         "short_excerpt": shorten(excerpt, SHORT_EXCERPT_LENGTH),
@@ -132,22 +136,20 @@ def _article_view(article: Article, config, *, full_text: bool) -> dict[str, Any
         "author": article.author,
         "author_bio": article.author_bio,
         "disclaimer": article.disclaimer,
-        "image": image,
+        "image": article.image if is_absolute(article.image) else "",
         "image_alt": article.image_alt or article.title,
         "blocks": blocks,
     }
 
 
-def article_url(article: Article, config) -> str:
-    """The article's published URL, else its public page on this app (``/read/<slug>``)."""
-    if _absolute(article.url):
-        return article.url
-    return f"{config.base_url}/read/{url_quote(article.slug, safe='')}"
+def text_direction(language: str) -> str:
+    """``rtl`` for a right-to-left language tag (``he``, ``ar-EG``), else ``ltr``."""
+    return "rtl" if language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
 def _showable(block: Block) -> bool:
     if block.kind == "image":
-        return _absolute(block.src)
+        return is_absolute(block.src)
     if block.kind == "list":
         return bool(block.items)
     if block.kind == "rule":
@@ -176,10 +178,6 @@ def _opens_body(blocks: list[Block], excerpt: str) -> bool:
 
 def _same(inline: Inline | None, text: str) -> bool:
     return inline is not None and one_line(inline.text) == one_line(text)
-
-
-def _absolute(url: str) -> bool:
-    return url.startswith(("https://", "http://"))
 
 
 def _read_time(minutes: int | None) -> str:
@@ -271,8 +269,8 @@ def underline(text: str, char: str = "=", width: int = TEXT_WIDTH) -> str:
 # --- templates and inlining -------------------------------------------------------------------
 
 
-def _markup(inline: Inline | None) -> Markup:
-    """An Inline's HTML: already made safe by the parser's allowlist."""
+def inline_html(inline: Inline | None) -> Markup:
+    """An Inline's HTML as Markup: already made safe by the parser's allowlist."""
     return Markup(inline.html) if inline is not None else Markup("")
 
 
@@ -289,7 +287,7 @@ def _environment():
         keep_trailing_newline=True,
         finalize=_finalize,
     )
-    env.filters.update(wrap=wrap, underline=underline, inline_html=_markup, one_line=one_line)
+    env.filters.update(wrap=wrap, underline=underline, inline_html=inline_html, one_line=one_line)
     return env
 
 

@@ -1,12 +1,9 @@
-"""Newsletter issues: create, read, schedule, cancel, and delivery counts.
+"""Newsletter issues: create, read, render, schedule, cancel, and delivery counts.
 
-States: ``draft`` (no send time) → ``scheduled`` (send time set) → ``sending`` (delivery has
-started; set by delivery.py) → ``sent``. ``send-due`` marks a scheduled issue ``missed`` when
-it is more than ``max_lateness`` late; a missed issue can be rescheduled or sent on purpose.
-``cancelled`` stops whatever has not gone yet (deliveries already sent stay recorded).
-
-Rules: draft, scheduled and missed issues can be (re)scheduled; a sending, sent or cancelled
-issue cannot. Anything not yet sent or cancelled can be cancelled; cancelling is final.
+States and the moves they allow are in :mod:`states` (``draft`` -> ``scheduled`` -> ``sending``
+-> ``sent``; ``missed``; ``cancelled``, final). An issue is rendered from its articles until
+sending starts; then the rendered copy is frozen into its row, so a resumed send and the web
+view show exactly what was sent (:func:`rendered`).
 """
 from __future__ import annotations
 
@@ -14,24 +11,30 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 
+from .compose import RenderedIssue, render_issue
+from .config import Config
+from .content import Article, resolve, slug_for
 from .errors import InputError
+from .states import (
+    CANCELLABLE,
+    OPEN,
+    PUBLISHED,
+    SCHEDULABLE,
+    SHOWN_DELIVERY_STATES,
+    DeliveryState,
+    IssueState,
+    SubscriberStatus,
+)
 from .store import from_db_time, now_utc, to_db_time, transaction
-
-STATES = ("draft", "scheduled", "sending", "sent", "missed", "cancelled")
-SCHEDULABLE = ("draft", "scheduled", "missed")
-CANCELLABLE = ("draft", "scheduled", "missed", "sending")
-#: delivery states shown, in order; a row ``sending`` (in flight) counts as pending
-COUNTED = ("sent", "pending", "failed", "unknown")
-
 
 @dataclass(frozen=True)
 class Issue:
     id: int
     subject: str
     articles: tuple[str, ...]
-    state: str
+    state: IssueState
     send_at: datetime | None
     created_at: datetime
     started_at: datetime | None
@@ -43,7 +46,7 @@ class Issue:
             id=row["id"],
             subject=row["subject"],
             articles=tuple(json.loads(row["articles"])),
-            state=row["state"],
+            state=IssueState(row["state"]),
             send_at=from_db_time(row["send_at"]),
             created_at=from_db_time(row["created_at"]),
             started_at=from_db_time(row["started_at"]),
@@ -54,14 +57,12 @@ class Issue:
 _COLUMNS = "id, subject, articles, state, send_at, created_at, started_at, finished_at"
 
 
-def article_ref(ref: str, content_dir: Path):
+def article_ref(ref: str, content_dir: Path) -> tuple[Article, str]:
     """Check that ``ref`` names an article; returns (article, what to store).
 
     A slug is stored as the slug; a file path is stored as an absolute path, so that a later
     ``send-due`` run from another working directory finds the same file.
     """
-    from .content import resolve
-
     article = resolve(ref, content_dir)
     if ref.strip().lower() == article.slug or article.path is None:
         return article, ref.strip().lower()
@@ -87,7 +88,7 @@ def create(
             (
                 subject.strip(),
                 json.dumps(list(articles)),
-                "scheduled" if send_at else "draft",
+                IssueState.SCHEDULED if send_at else IssueState.DRAFT,
                 to_db_time(send_at) if send_at else None,
                 to_db_time(now or now_utc()),
             ),
@@ -96,19 +97,56 @@ def create(
 
 
 def get(conn: sqlite3.Connection, issue_id: int) -> Issue:
+    """The issue with this id; InputError when there is none."""
     row = conn.execute(f"SELECT {_COLUMNS} FROM issues WHERE id = ?", (issue_id,)).fetchone()
     if row is None:
         raise InputError(f"issue {issue_id}: no such issue")
     return Issue.from_row(row)
 
 
-def list_issues(conn: sqlite3.Connection, state: str | None = None) -> list[Issue]:
+def list_issues(conn: sqlite3.Connection, state: IssueState | None = None) -> list[Issue]:
     """Issues, newest first (issues are few; subscribers are what is never loaded whole)."""
     if state:
         rows = conn.execute(f"SELECT {_COLUMNS} FROM issues WHERE state = ? ORDER BY id DESC", (state,))
     else:
         rows = conn.execute(f"SELECT {_COLUMNS} FROM issues ORDER BY id DESC")
     return [Issue.from_row(r) for r in rows]
+
+
+def frozen_copy(conn: sqlite3.Connection, issue_id: int) -> RenderedIssue | None:
+    """The rendered copy frozen into the issue's row when sending started, if any."""
+    row = conn.execute(
+        "SELECT rendered_subject, rendered_preheader, rendered_html, rendered_text FROM issues WHERE id = ?",
+        (issue_id,),
+    ).fetchone()
+    if row is None or row["rendered_html"] is None:
+        return None
+    return RenderedIssue(subject=row["rendered_subject"], preheader=row["rendered_preheader"] or "",
+                         html=row["rendered_html"], text=row["rendered_text"])
+
+
+def render_afresh(config: Config, issue: Issue, now: datetime | None = None) -> RenderedIssue:
+    """The issue's articles rendered now, dated ``now`` in the newsletter's zone (content
+    errors raise)."""
+    articles = [resolve(ref, config.content_dir) for ref in issue.articles]
+    day = (now or now_utc()).astimezone(config.timezone).date()
+    return render_issue(articles, config, subject=issue.subject or None, issue_date=day)
+
+
+def rendered(conn: sqlite3.Connection, config: Config, issue: Issue, now: datetime | None = None) -> RenderedIssue:
+    """What its subscribers get: the copy frozen when sending started, else a render dated
+    ``now`` (the preview passes the send time, as the sender will render it then)."""
+    return frozen_copy(conn, issue.id) or render_afresh(config, issue, now)
+
+
+def freeze(conn: sqlite3.Connection, issue_id: int, copy: RenderedIssue) -> None:
+    """Store the rendered copy in the issue's row, unless one is there already."""
+    with transaction(conn):
+        conn.execute(
+            "UPDATE issues SET rendered_subject = ?, rendered_preheader = ?, rendered_html = ?, "
+            "rendered_text = ? WHERE id = ? AND rendered_html IS NULL",
+            (copy.subject, copy.preheader, copy.html, copy.text, issue_id),
+        )
 
 
 def schedule(
@@ -134,9 +172,8 @@ def schedule(
         issue = get(conn, issue_id)
         if issue.state not in SCHEDULABLE:
             raise InputError(f"issue {issue_id} is {issue.state}; only draft, scheduled or missed issues can be scheduled")
-        conn.execute(
-            "UPDATE issues SET state = 'scheduled', send_at = ? WHERE id = ?", (to_db_time(send_at), issue_id)
-        )
+        conn.execute("UPDATE issues SET state = ?, send_at = ? WHERE id = ?",
+                     (IssueState.SCHEDULED, to_db_time(send_at), issue_id))
     return get(conn, issue_id)
 
 
@@ -149,21 +186,39 @@ def cancel(conn: sqlite3.Connection, issue_id: int) -> tuple[Issue, bool]:
     """
     with transaction(conn):
         issue = get(conn, issue_id)
-        if issue.state == "cancelled":
+        if issue.state == IssueState.CANCELLED:
             return issue, False
         if issue.state not in CANCELLABLE:
             raise InputError(f"issue {issue_id} is already {issue.state}; nothing left to cancel")
-        conn.execute("UPDATE issues SET state = 'cancelled' WHERE id = ?", (issue_id,))
-        conn.execute("DELETE FROM deliveries WHERE issue_id = ? AND state = 'pending'", (issue_id,))
+        conn.execute("UPDATE issues SET state = ? WHERE id = ?", (IssueState.CANCELLED, issue_id))
+        conn.execute("DELETE FROM deliveries WHERE issue_id = ? AND state = ?", (issue_id, DeliveryState.PENDING))
     return get(conn, issue_id), True
 
 
 def mark_missed(conn: sqlite3.Connection, issue_id: int) -> bool:
-    """Scheduled (or stalled sending) → missed: send-due's late guard. False if the state moved on."""
+    """Scheduled (or stalled sending) -> missed: send-due's late guard. False if the state moved on."""
     cur = conn.execute(
-        "UPDATE issues SET state = 'missed' WHERE id = ? AND state IN ('scheduled', 'sending')", (issue_id,)
+        "UPDATE issues SET state = ? WHERE id = ? AND state IN (?, ?)",
+        (IssueState.MISSED, issue_id, IssueState.SCHEDULED, IssueState.SENDING),
     )
     return cur.rowcount > 0
+
+
+def mark_sending(conn: sqlite3.Connection, issue_id: int, now: datetime) -> None:
+    """The issue starts (or resumes) sending; a sent issue stays sent (it reaches newcomers)."""
+    conn.execute(
+        "UPDATE issues SET state = ?, started_at = coalesce(started_at, ?) WHERE id = ? AND state != ?",
+        (IssueState.SENDING, to_db_time(now), issue_id, IssueState.SENT),
+    )
+
+
+def mark_sent(conn: sqlite3.Connection, issue_id: int, now: datetime) -> None:
+    """A sending issue with nothing left to do is sent."""
+    with transaction(conn):
+        conn.execute(
+            "UPDATE issues SET state = ?, finished_at = coalesce(finished_at, ?) WHERE id = ? AND state = ?",
+            (IssueState.SENT, to_db_time(now), issue_id, IssueState.SENDING),
+        )
 
 
 def last_activity(conn: sqlite3.Connection, issue_id: int, now: datetime) -> datetime | None:
@@ -173,47 +228,51 @@ def last_activity(conn: sqlite3.Connection, issue_id: int, now: datetime) -> dat
         "SELECT max(coalesce(i.started_at, ''),"
         " coalesce((SELECT max(updated_at) FROM deliveries WHERE issue_id = i.id), ''),"
         " coalesce((SELECT max(next_attempt_at) FROM deliveries WHERE issue_id = i.id"
-        "           AND state = 'pending' AND next_attempt_at <= ?), ''))"
+        "           AND state = ? AND next_attempt_at <= ?), ''))"
         " FROM issues i WHERE i.id = ?",
-        (to_db_time(now), issue_id),
+        (DeliveryState.PENDING, to_db_time(now), issue_id),
     ).fetchone()
     return from_db_time(row[0]) if row else None
 
 
 def in_flight(conn: sqlite3.Connection) -> dict[int, int]:
     """Deliveries in state ``sending``, per issue (before recovery turns them ``unknown``)."""
-    return dict(conn.execute("SELECT issue_id, count(*) FROM deliveries WHERE state = 'sending' GROUP BY issue_id"))
+    return dict(conn.execute("SELECT issue_id, count(*) FROM deliveries WHERE state = ? GROUP BY issue_id",
+                             (DeliveryState.SENDING,)))
 
 
-def delivery_counts(conn: sqlite3.Connection, issue: Issue) -> dict[str, int]:
-    """``{"sent", "pending", "failed", "unknown"}`` for an issue, counted in SQL.
+def delivery_counts(conn: sqlite3.Connection, issue: Issue) -> dict[DeliveryState, int]:
+    """Counts per :data:`~states.SHOWN_DELIVERY_STATES` for an issue, counted in SQL.
 
     Pending includes deliveries waiting for a retry, those in flight, and - while the issue
     can still go out - active subscribers who have no delivery row yet.
     """
-    counts = dict.fromkeys(COUNTED, 0)
+    counts = dict.fromkeys(SHOWN_DELIVERY_STATES, 0)
     for state, n in conn.execute(
         "SELECT d.state, count(*) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
-        " WHERE d.issue_id = ? AND (d.state != 'pending' OR s.status = 'active') GROUP BY d.state",
-        (issue.id,),
+        " WHERE d.issue_id = ? AND (d.state != ? OR s.status = ?) GROUP BY d.state",
+        (issue.id, DeliveryState.PENDING, SubscriberStatus.ACTIVE),
     ):
-        counts["pending" if state == "sending" else state] += n
-    if issue.state in ("draft", "scheduled", "missed", "sending"):
-        counts["pending"] += conn.execute(
-            "SELECT count(*) FROM subscribers s WHERE s.status = 'active' AND NOT EXISTS"
+        state = DeliveryState(state)
+        counts[DeliveryState.PENDING if state == DeliveryState.SENDING else state] += n
+    if issue.state in OPEN:
+        counts[DeliveryState.PENDING] += conn.execute(
+            "SELECT count(*) FROM subscribers s WHERE s.status = ? AND NOT EXISTS"
             " (SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.subscriber_id = s.id)",
-            (issue.id,),
+            (SubscriberStatus.ACTIVE, issue.id),
         ).fetchone()[0]
-    elif issue.state == "cancelled":
-        counts["pending"] = 0  # never going out
+    elif issue.state == IssueState.CANCELLED:
+        counts[DeliveryState.PENDING] = 0  # never going out
     return counts
 
 
-def format_counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{k} {counts[k]}" for k in COUNTED)
+def format_counts(counts: dict[DeliveryState, int]) -> str:
+    """``sent 3, pending 0, failed 1, unknown 0``: the contract's wording."""
+    return ", ".join(f"{state} {counts[state]}" for state in SHOWN_DELIVERY_STATES)
 
 
-def problem_deliveries(conn: sqlite3.Connection, issue_id: int, state: str, limit: int = 20):
+def problem_deliveries(conn: sqlite3.Connection, issue_id: int, state: DeliveryState,
+                       limit: int = 20) -> list[sqlite3.Row]:
     """Up to ``limit`` (email, attempts, last_error) of an issue's deliveries in ``state``."""
     return conn.execute(
         "SELECT s.email, d.attempts, d.last_error FROM deliveries d JOIN subscribers s"
@@ -222,21 +281,25 @@ def problem_deliveries(conn: sqlite3.Connection, issue_id: int, state: str, limi
     ).fetchall()
 
 
+#: an active subscriber the issue has not reached yet (no delivery row); ``i`` is the issue
+_NOT_REACHED = (
+    f"EXISTS (SELECT 1 FROM subscribers s WHERE s.status = '{SubscriberStatus.ACTIVE}' AND NOT EXISTS"
+    " (SELECT 1 FROM deliveries d WHERE d.issue_id = i.id AND d.subscriber_id = s.id))"
+)
+
+
 def resume_due(conn: sqlite3.Connection, now: datetime) -> list[int]:
     """Ids of issues in state ``sending`` with work whose time has come: a pending delivery
     whose retry time is reached (or unset), or an active subscriber with no delivery row yet
     (a send interrupted before it went through the list)."""
-    stamp = to_db_time(now)
     return [
         row[0]
         for row in conn.execute(
-            "SELECT i.id FROM issues i WHERE i.state = 'sending' AND ("
-            " EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_id = i.id AND d.state = 'pending'"
+            "SELECT i.id FROM issues i WHERE i.state = ? AND ("
+            " EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_id = i.id AND d.state = ?"
             "         AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?))"
-            " OR EXISTS (SELECT 1 FROM subscribers s WHERE s.status = 'active' AND NOT EXISTS"
-            "         (SELECT 1 FROM deliveries d WHERE d.issue_id = i.id AND d.subscriber_id = s.id))"
-            ") ORDER BY i.id",
-            (stamp,),
+            f" OR {_NOT_REACHED}) ORDER BY i.id",
+            (IssueState.SENDING, DeliveryState.PENDING, to_db_time(now)),
         )
     ]
 
@@ -244,27 +307,52 @@ def resume_due(conn: sqlite3.Connection, now: datetime) -> list[int]:
 def finish_idle(conn: sqlite3.Connection, now: datetime) -> list[int]:
     """Mark ``sent`` the issues left ``sending`` with nothing more to do (a send stopped between
     its last delivery and marking the issue sent); their ids."""
-    idle = """
-        state = 'sending'
-        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.issue_id = issues.id
-                        AND d.state IN ('pending', 'sending'))
-        AND NOT EXISTS (SELECT 1 FROM subscribers s WHERE s.status = 'active' AND NOT EXISTS
-                        (SELECT 1 FROM deliveries d WHERE d.issue_id = issues.id AND d.subscriber_id = s.id))
-    """
+    idle = (
+        "SELECT i.id FROM issues i WHERE i.state = ? AND NOT EXISTS"
+        " (SELECT 1 FROM deliveries d WHERE d.issue_id = i.id AND d.state IN (?, ?))"
+        f" AND NOT {_NOT_REACHED} ORDER BY i.id"
+    )
     with transaction(conn):
-        ids = [row[0] for row in conn.execute(f"SELECT id FROM issues WHERE {idle} ORDER BY id")]
-        conn.execute(f"UPDATE issues SET state = 'sent', finished_at = coalesce(finished_at, ?) WHERE {idle}",
-                     (to_db_time(now),))
+        ids = [row[0] for row in conn.execute(
+            idle, (IssueState.SENDING, DeliveryState.PENDING, DeliveryState.SENDING))]
+        for issue_id in ids:
+            conn.execute("UPDATE issues SET state = ?, finished_at = coalesce(finished_at, ?) WHERE id = ?",
+                         (IssueState.SENT, to_db_time(now), issue_id))
     return ids
 
 
 def scheduled_until(conn: sqlite3.Connection, now: datetime) -> list[Issue]:
     """Scheduled issues whose send time is at or before ``now``, oldest first."""
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM issues WHERE state = 'scheduled' AND send_at <= ? ORDER BY send_at, id",
-        (to_db_time(now),),
+        f"SELECT {_COLUMNS} FROM issues WHERE state = ? AND send_at <= ? ORDER BY send_at, id",
+        (IssueState.SCHEDULED, to_db_time(now)),
     )
     return [Issue.from_row(r) for r in rows]
+
+
+def next_scheduled(conn: sqlite3.Connection) -> Issue | None:
+    """The scheduled issue that goes out next, if any."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM issues WHERE state = ? ORDER BY send_at, id LIMIT 1", (IssueState.SCHEDULED,)
+    ).fetchone()
+    return Issue.from_row(row) if row else None
+
+
+def published_articles(conn: sqlite3.Connection) -> set[str]:
+    """Slugs of the articles of every issue that is sending or sent (its refs: slugs or paths)."""
+    found: set[str] = set()
+    marks = ", ".join("?" * len(PUBLISHED))
+    for (refs,) in conn.execute(f"SELECT articles FROM issues WHERE state IN ({marks})", tuple(PUBLISHED)):
+        found.update(slug_of_ref(ref) for ref in json.loads(refs))
+    return found
+
+
+def slug_of_ref(ref: str) -> str:
+    """The slug an article reference stands for (a slug, or the file path stored for it)."""
+    ref = str(ref).strip()
+    if "/" in ref or "\\" in ref:
+        return slug_for(PurePath(ref.replace("\\", "/")).name)
+    return ref.lower()
 
 
 def _span(delta: timedelta) -> str:

@@ -21,11 +21,13 @@ from email.errors import HeaderParseError
 from email.header import Header, decode_header
 from email.utils import format_datetime, make_msgid, parseaddr
 from html import escape
+from typing import Callable
 
-from . import links
+from . import urls
 from .compose import TOKENS, RenderedIssue
 from .config import Config
 from .errors import HeaderError
+from .signing import unsubscribe_signer
 
 #: characters no header value may carry: C0 controls but TAB, DEL, NEL and Unicode line breaks
 FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
@@ -94,8 +96,9 @@ def sender_address(config: Config) -> tuple[str, str]:
     return check_header("newsletter.sender", display), addr
 
 
-def message_ids(config: Config):
-    """A function (issue id, subscriber id) -> that delivery's Message-ID (see :func:`message_id`)."""
+def message_ids(config: Config) -> Callable[[int, int], str]:
+    """A function (issue id, subscriber id) -> that delivery's Message-ID: the same for the
+    same issue and subscriber, every time."""
     domain = sender_address(config)[1].rpartition("@")[2]
     base = config.base_url
 
@@ -104,11 +107,6 @@ def message_ids(config: Config):
         return f"<issue-{issue_id}.sub-{subscriber_id}.{digest[:12]}@{domain}>"
 
     return make
-
-
-def message_id(config: Config, issue_id: int, subscriber_id: int) -> str:
-    """The Message-ID of one delivery: the same for the same issue and subscriber, every time."""
-    return message_ids(config)(issue_id, subscriber_id)
 
 
 def _qp(data: str) -> bytes:
@@ -198,7 +196,7 @@ class MessageTemplate:
         self.subject = TEST_PREFIX + subject if test else subject
         self.domain = self.envelope_from.rpartition("@")[2]
         self._message_id = message_ids(config)
-        self._sign = links.token_signer(config)
+        self._sign = unsubscribe_signer(config)
         if not _PRINTABLE_ASCII.match(check_header("newsletter.base_url", config.base_url)):
             raise HeaderError("newsletter.base_url: must be ASCII (write an international domain in punycode)")
         list_label = re.sub(r"[^a-z0-9-]+", "-", self.envelope_from.partition("@")[0].lower()).strip("-")
@@ -240,8 +238,8 @@ class MessageTemplate:
         return {
             "name": name,
             "email": email,
-            "unsubscribe_url": f"{self.config.base_url}/unsubscribe/{token}",
-            "webview_url": links.webview_url(self.config, self.issue_id, token),
+            "unsubscribe_url": urls.unsubscribe_url(self.config, token),
+            "webview_url": urls.webview_url(self.config, self.issue_id, token),
         }
 
     def personalize(self, subscriber_id: int, email: str, name: str = "") -> bytes:

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
-from . import issues as iss
+from . import issues
+from .config import Config
+from .states import IssueState
 from .errors import InputError, NewsletterError, TransportError
 
 
@@ -85,18 +88,23 @@ def due_state(send_at: datetime, now: datetime, max_lateness: timedelta) -> str:
     return "missed" if now - send_at > max_lateness else "due"
 
 
+class EventKind(StrEnum):
+    """What :func:`send_due` reports (see :class:`Event`)."""
+
+    LOCKED = "locked"  # another run holds the lock: nothing done
+    RECOVERED = "recovered"  # ``count`` deliveries were in flight when a run died: now unknown
+    MISSED = "missed"  # ``detail`` says how late; not sent
+    IDLE = "idle"  # nothing due; ``detail`` names the next scheduled issue, if any
+    SENDING = "sending"  # about to send ``issue_id``
+    SENT = "sent"  # ``report``: the run's SendReport
+    ERROR = "error"  # ``error``: that issue was not sent; the others still are
+
+
 @dataclass
 class Event:
-    """One thing :func:`send_due` did or found.
+    """One thing :func:`send_due` did or found, about issue ``issue_id`` (see :class:`EventKind`)."""
 
-    kind: ``locked`` (another run holds the lock: nothing done), ``recovered`` (``count``
-    deliveries of issue ``issue_id`` were in flight when a run died: now unknown), ``missed``
-    (``detail`` says how late; not sent), ``sending`` (about to send ``issue_id``), ``sent``
-    (``report``: delivery's SendReport), ``error`` (``error``: that issue was not sent; the
-    others still are), ``idle`` (nothing due; ``detail`` names the next scheduled issue, if any).
-    """
-
-    kind: str
+    kind: EventKind
     issue_id: int | None = None
     count: int = 0
     detail: str = ""
@@ -106,7 +114,7 @@ class Event:
 
 def send_due(
     conn: sqlite3.Connection,
-    config,
+    config: Config,
     now: datetime,
     *,
     transport: Callable | None = None,
@@ -126,58 +134,56 @@ def send_due(
 
     lock = SendLock(config.database_path)
     if not lock.acquire():
-        yield Event("locked", detail=str(lock.path))
+        yield Event(EventKind.LOCKED, detail=str(lock.path))
         return
     try:
-        stuck = iss.in_flight(conn)
+        stuck = issues.in_flight(conn)
         if stuck:
             recover_in_flight(conn)
             for issue_id, n in sorted(stuck.items()):
-                yield Event("recovered", issue_id, count=n)
-        iss.finish_idle(conn, now)
+                yield Event(EventKind.RECOVERED, issue_id, count=n)
+        issues.finish_idle(conn, now)
         late = config.max_lateness
         todo: list[int] = []
-        for issue in iss.scheduled_until(conn, now):
-            if due_state(issue.send_at, now, late) == "missed" and iss.mark_missed(conn, issue.id):
-                yield Event("missed", issue.id, detail=f"scheduled for {format_when(issue.send_at, config.timezone)},"
+        for issue in issues.scheduled_until(conn, now):
+            if due_state(issue.send_at, now, late) == "missed" and issues.mark_missed(conn, issue.id):
+                yield Event(EventKind.MISSED, issue.id, detail=f"scheduled for {format_when(issue.send_at, config.timezone)},"
                                                       f" {_late(now - issue.send_at)} late")
             else:
                 todo.append(issue.id)
-        for issue_id in iss.resume_due(conn, now):
+        for issue_id in issues.resume_due(conn, now):
             if issue_id in todo:
                 continue
-            last = iss.last_activity(conn, issue_id, now)
-            if last is not None and now - last > late and iss.mark_missed(conn, issue_id):
-                yield Event("missed", issue_id, detail=f"an unfinished send last active"
+            last = issues.last_activity(conn, issue_id, now)
+            if last is not None and now - last > late and issues.mark_missed(conn, issue_id):
+                yield Event(EventKind.MISSED, issue_id, detail=f"an unfinished send last active"
                                                        f" {format_when(last, config.timezone)}, {_late(now - last)} ago")
             else:
                 todo.append(issue_id)
         if not todo:
-            yield Event("idle", detail=_next_up(conn, config.timezone))
+            yield Event(EventKind.IDLE, detail=_next_up(conn, config.timezone))
         for issue_id in todo:
-            if iss.get(conn, issue_id).state == "cancelled":  # cancelled since it was listed
+            if issues.get(conn, issue_id).state == IssueState.CANCELLED:  # cancelled since it was listed
                 continue
-            yield Event("sending", issue_id)
+            yield Event(EventKind.SENDING, issue_id)
             bar = progress_for(issue_id) if progress_for else None
             try:
                 report = send_issue(conn, config, issue_id, now=now, transport=transport, progress=bar)
             except TransportError:
                 raise
             except NewsletterError as exc:
-                yield Event("error", issue_id, error=exc)
+                yield Event(EventKind.ERROR, issue_id, error=exc)
                 continue
-            yield Event("sent", issue_id, report=report)
+            yield Event(EventKind.SENT, issue_id, report=report)
     finally:
         lock.release()
 
 
 def _next_up(conn: sqlite3.Connection, tz: ZoneInfo) -> str:
-    row = conn.execute(
-        "SELECT id, send_at FROM issues WHERE state = 'scheduled' ORDER BY send_at, id LIMIT 1"
-    ).fetchone()
-    if row is None:
+    upcoming = issues.next_scheduled(conn)
+    if upcoming is None:
         return "no issue is scheduled"
-    return f"next: issue {row['id']} at {format_when(datetime.fromisoformat(row['send_at']), tz)}"
+    return f"next: issue {upcoming.id} at {format_when(upcoming.send_at, tz)}"
 
 
 def _late(delta: timedelta) -> str:

@@ -211,11 +211,6 @@ def iter_subscribers(
         last = rows[-1]["id"]
 
 
-def iter_active(conn: sqlite3.Connection, *, after_id: int = 0, batch: int = BATCH) -> Iterator[Subscriber]:
-    """Active subscribers in id order, in batches (what a send goes through)."""
-    return iter_subscribers(conn, "active", after_id=after_id, batch=batch)
-
-
 def count(conn: sqlite3.Connection, status: str | None = None) -> int:
     if status is None:
         return conn.execute("SELECT count(*) FROM subscribers").fetchone()[0]

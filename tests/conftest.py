@@ -5,13 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from browser import browser  # noqa: F401  (one Chromium for the whole run: a session fixture)
+from click.testing import CliRunner
+
 from newsletter import create_app
+from newsletter.cli import cli as newsletter_cli
+from newsletter.cli.context import State
 from newsletter.config import load_config
 
-ROOT = Path(__file__).resolve().parent.parent
-CONTENT = ROOT / "content"
-SEED = ROOT / "tests" / "samples" / "000_c1508f7e4351951f.txt"  # copy of shared/seeds
+from browser import browser  # noqa: F401  (one Chromium for the whole run: a session fixture)
+from helpers import CONTENT
 
 
 @pytest.fixture
@@ -41,6 +43,18 @@ def client(app):
     return app.test_client()
 
 
+class CommandRunner(CliRunner):
+    """Runs ``python -m newsletter`` commands in-process with the test's config."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+
+    def invoke(self, cli=None, args=None, **kwargs):
+        kwargs.setdefault("obj", State(None, config=self.config))
+        return super().invoke(cli or newsletter_cli, args, **kwargs)
+
+
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
+def runner(config):
+    return CommandRunner(config)

@@ -25,12 +25,6 @@ import trustme
 from aiosmtpd.controller import Controller
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Received:
     mail_from: str
@@ -111,8 +105,12 @@ class Recorder:
 
 
 class _Controller(Controller):
-    def _trigger_server(self):  # the stock check wraps TLS with the server's own context
-        if self.ssl_context is None:
+    """Listens on port 0 (the kernel picks a free port; no bind-release-rebind race) and
+    reports the port it got as ``port``."""
+
+    def _trigger_server(self):
+        self.port = self.server.sockets[0].getsockname()[1]
+        if self.ssl_context is None:  # the stock check wraps TLS with the server's own context
             return super()._trigger_server()
         client = ssl.create_default_context()
         client.check_hostname = False
@@ -129,14 +127,14 @@ def smtp_server(handler: Recorder | None = None, *, tls_context=None, starttls_c
     ``tls_context``: implicit TLS; ``starttls_context``: offers (and requires) STARTTLS.
     """
     handler = handler or Recorder()
-    port = free_port()
     kwargs = {}
     if starttls_context is not None:
         kwargs.update(tls_context=starttls_context, require_starttls=True)
     controller = _Controller(
-        handler, hostname="127.0.0.1", port=port, ssl_context=tls_context, ready_timeout=10, **kwargs
+        handler, hostname="127.0.0.1", port=0, ssl_context=tls_context, ready_timeout=10, **kwargs
     )
     controller.start()
+    port = controller.port
     try:
         yield port, handler
     finally:
@@ -169,58 +167,4 @@ def tls_files(folder: Path) -> TlsFiles:
     return TlsFiles(path, context)
 
 
-__all__ = ["Recorder", "Received", "smtp_server", "silent_server", "tls_files", "free_port"]
-
-
-# --- ledger helpers shared by the delivery tests ------------------------------------------------
-
-
-def sample_rendered(title: str = "Quiet streets, loud ideas"):
-    """A real rendered issue (compose.render_issue) of a hand-built article."""
-    from datetime import date
-
-    from newsletter.compose import render_issue
-    from newsletter.config import load_config
-    from newsletter.content import Article, Block, Inline, Quote
-
-    article = Article(
-        slug="streets", path=None, format="markdown", title=title, date=date(2024, 5, 1),
-        author="Ann Author", excerpt="Why quiet streets make for loud ideas.",
-        quote=Quote("Streets are for people.", "Jane Jacobs"), url="https://example.com/streets",
-        blocks=[Block("paragraph", content=Inline("Hello world.", "Hello <b>world</b>."))],
-    )
-    return render_issue([article], load_config(environ={}))
-
-
-def add_subscribers(conn, count: int, start: int = 0, domain: str = "example.com") -> list[str]:
-    """``count`` active subscribers user<N>@domain, inserted directly; their addresses."""
-    from newsletter.store import now_utc, to_db_time, transaction
-
-    stamp = to_db_time(now_utc())
-    emails = [f"user{i}@{domain}" for i in range(start, start + count)]
-    with transaction(conn):
-        conn.executemany(
-            "INSERT INTO subscribers (email, email_key, name, subscribed_at) VALUES (?, ?, ?, ?)",
-            [(e, e.lower(), f"User {e.split('@')[0][4:]}", stamp) for e in emails],
-        )
-    return emails
-
-
-def make_issue(conn, rendered=None, subject: str = "") -> int:
-    """An issue row (draft) with its rendered copy frozen in: returns its id."""
-    from newsletter.delivery import freeze
-    from newsletter.store import now_utc, to_db_time
-
-    conn.execute(
-        "INSERT INTO issues (subject, articles, created_at) VALUES (?, '[\"streets\"]', ?)",
-        (subject, to_db_time(now_utc())),
-    )
-    issue_id = conn.execute("SELECT max(id) FROM issues").fetchone()[0]
-    freeze(conn, issue_id, rendered or sample_rendered())
-    return issue_id
-
-
-def states(conn, issue_id: int) -> dict[str, int]:
-    return dict(conn.execute(
-        "SELECT state, count(*) FROM deliveries WHERE issue_id = ? GROUP BY state", (issue_id,)
-    ).fetchall())
+__all__ = ["Recorder", "Received", "smtp_server", "silent_server", "tls_files"]

@@ -9,7 +9,7 @@ from newsletter import check, compose, mail
 from newsletter.cli import cli
 from newsletter.content import load_article, load_articles
 
-from conftest import CONTENT, SEED
+from helpers import CONTENT, SEED
 
 SAMPLES = sorted(p for p in CONTENT.iterdir() if p.suffix in (".md", ".txt"))
 #: the parser's own awkward inputs: whatever it makes of them must still be email-safe

@@ -12,84 +12,9 @@ import pytest
 
 from newsletter.compose import TOKENS, RenderedIssue, render_issue, shorten, wrap
 from newsletter.config import load_config
-from newsletter.content import Article, Block, Inline, Quote
+from newsletter.content import Article, Block, Quote
 
-TITLE = "Trump Rejects Maduro Amnesty in Tense Phone Call"
-STANDFIRST = (
-    "President Trump just told Nicolás Maduro on the phone: no blanket amnesty, no deal—just get "
-    "out now. With US warships circling and Venezuelan airspace shut down, is this the final "
-    "countdown for the Caracas regime? What happens if he refuses?"
-)
-BIO = (
-    "Steven Soarez passionately shares his financial expertise to help everyone better "
-    "understand and master investing."
-)
-DISCLAIMER = (
-    "Financial market analysis from 03/12/2025. Market conditions may have changed since publication."
-)
-OBAMA = "Money is not the only answer, but it makes a difference."
-
-
-def inline(text: str) -> Inline:
-    return Inline(text, escape(text, quote=False))
-
-
-def paragraph(text: str) -> Block:
-    return Block("paragraph", content=inline(text))
-
-
-def lead_article(**changes) -> Article:
-    """An article shaped like the parsed seed."""
-    fields = dict(
-        slug="000_c1508f7e4351951f",
-        path=None,
-        format="text",
-        title=TITLE,
-        date=date(2025, 12, 3),
-        read_time=5,
-        author="Steven Soarez",
-        author_bio=BIO,
-        excerpt=STANDFIRST,
-        quote=Quote(OBAMA, "Barack Obama"),
-        disclaimer=DISCLAIMER,
-        blocks=[
-            paragraph(STANDFIRST),
-            paragraph("Have you ever wondered what it sounds like when one president tells another to go?"),
-            Block("heading", content=inline("The Phone Call That Changed Everything"), level=2),
-            paragraph("Sources familiar with the exchange say the call happened last week. " * 30),
-            Block("quote", content=inline("If he didn’t leave willingly, the US would consider other options.")),
-            Block("list", items=(inline("No more supply flights"), inline("No easy escape routes"))),
-            Block("list", ordered=True, items=(inline("First"), inline("Second"))),
-            Block("rule"),
-            Block("image", src="https://example.com/ship.jpg", alt="A warship at sea"),
-            Block("image", src="relative/dropped.jpg", alt="dropped"),
-            Block("heading", content=inline("Where We Go From Here"), level=3),
-            Block("quote", content=inline(OBAMA), cite="Barack Obama"),
-        ],
-    )
-    fields.update(changes)
-    return Article(**fields)
-
-
-def second_article(**changes) -> Article:
-    fields = dict(
-        slug="writing-tips",
-        path=None,
-        format="markdown",
-        title="How to write a newsletter people read",
-        date=date(2025, 11, 28),
-        read_time=3,
-        author="Ada Lovelace",
-        excerpt=(
-            "Short paragraphs, one idea each. Lead with the news. Cut everything else, then cut "
-            "again, and readers will thank you for every second you saved them on a busy morning "
-            "of reading before work starts. This last sentence should never make it into the digest."
-        ),
-        url="https://example.com/posts/how-to-write?a=1&b=2",
-    )
-    fields.update(changes)
-    return Article(**fields)
-
+from helpers import BIO, DISCLAIMER, OBAMA, STANDFIRST, TITLE, inline, lead_article, paragraph, second_article
 
 @pytest.fixture
 def full_config(overrides):

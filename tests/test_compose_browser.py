@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from newsletter.compose import render_issue
 
-from test_compose import lead_article, second_article
+from helpers import lead_article, second_article
 
 
 def open_digest(browser, html: str, width: int, scheme: str = "light"):

@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 import lxml.html
 import pytest
 
-from conftest import CONTENT, SEED
+from helpers import CONTENT, SEED
 from newsletter.compose import TOKENS, render_issue
 from newsletter.content import load_article
 

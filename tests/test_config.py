@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
@@ -74,7 +74,7 @@ def test_cli_reports_config_errors_in_one_line(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("args", [["articles"], ["run", "--port", "1"]])
+@pytest.mark.parametrize("args", [["routes"], ["run", "--port", "1"]])
 def test_flask_cli_reports_config_errors_in_one_line(tmp_path, args):
     """`flask --app newsletter COMMAND` with a bad $NEWSLETTER_CONFIG: one line, exit 2, no traceback."""
     import os

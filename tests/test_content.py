@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CONTENT, SEED
+from helpers import CONTENT, SEED
 from newsletter.content import (
     MAX_BYTES,
     ContentError,

@@ -7,7 +7,7 @@ import pytest
 
 from newsletter.content import load_article
 
-from conftest import SEED
+from helpers import SEED
 
 HEADINGS = [
     "The Phone Call That Changed Everything",

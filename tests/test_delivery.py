@@ -8,37 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from newsletter import delivery, store
+from newsletter import delivery, ledger, store
 from newsletter.cli import cli
 from newsletter.config import load_config
-from newsletter.mail import message_id
+from newsletter.mail import message_ids
 
-from smtpserver import Recorder, add_subscribers, make_issue, silent_server, smtp_server, states
-
-ENV = {"NEWSLETTER_SECRET_KEY": "delivery-test-key", "NEWSLETTER_CONFIG": ""}
-
-
-def write_config(tmp_path: Path, port: int = 25, **smtp) -> Path:
-    values = {"backend": "smtp", "host": "127.0.0.1", "port": port, "security": "none",
-              "timeout": 3.0, "connections": 4, **smtp}
-    lines = ["[newsletter]", 'base_url = "https://news.example.org"', "[database]",
-             f'path = "{tmp_path / "state" / "news.db"}"', "[smtp]",
-             f'outbox = "{tmp_path / "state" / "outbox"}"']
-    for key, value in values.items():
-        lines.append(f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}")
-    path = tmp_path / "config.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def run(config_path: Path, *args: str):
-    return CliRunner().invoke(cli, ["--config", str(config_path), *args], env=ENV, catch_exceptions=False)
-
-
-def open_db(config_path: Path):
-    cfg = load_config(config_path, environ=ENV)
-    return cfg, store.connect(cfg.database_path)
-
+from helpers import add_subscribers, make_issue, open_db, run, states, write_config
+from smtpserver import Recorder, silent_server, smtp_server
 
 def test_300_from_csv_each_once_with_headers_unsubscribe_and_next_issue(tmp_path):
     csv = tmp_path / "subs.csv"
@@ -70,7 +46,7 @@ def test_300_from_csv_each_once_with_headers_unsubscribe_and_next_issue(tmp_path
                 assert len(msg.get_all(name)) == 1, name
             sub_id = conn.execute("SELECT id FROM subscribers WHERE email_key = ?",
                                   (received.rcpt_tos[0].lower(),)).fetchone()[0]
-            assert msg["Message-ID"] == message_id(cfg, issue, sub_id)
+            assert msg["Message-ID"] == message_ids(cfg)(issue, sub_id)
             assert msg["To"].addresses[0].addr_spec == received.rcpt_tos[0]
 
         again = run(cfg_path, "send", str(issue))
@@ -186,12 +162,12 @@ def test_gives_up_after_max_attempts(tmp_path):
         add_subscribers(conn, 2)
         issue = make_issue(conn)
         now = store.now_utc()
-        for attempt in range(delivery.MAX_ATTEMPTS):
+        for attempt in range(ledger.MAX_ATTEMPTS):
             report = delivery.send_issue(conn, cfg, issue, now=now)
             now += timedelta(days=1)
         assert report.failed == 1 and states(conn, issue) == {"sent": 1, "failed": 1}
         error = conn.execute("SELECT last_error FROM deliveries WHERE state = 'failed'").fetchone()[0]
-        assert error.startswith(f"gave up after {delivery.MAX_ATTEMPTS} attempts")
+        assert error.startswith(f"gave up after {ledger.MAX_ATTEMPTS} attempts")
 
 
 def test_unsubscribed_before_their_turn_are_not_sent(tmp_path):

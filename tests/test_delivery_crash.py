@@ -9,8 +9,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from test_delivery import ENV, open_db, run, write_config
-from smtpserver import Recorder, add_subscribers, make_issue, smtp_server
+from helpers import ENV, add_subscribers, make_issue, open_db, run, write_config
+from smtpserver import Recorder, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
 KILLS = 10

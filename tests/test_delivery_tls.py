@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from test_delivery import open_db, run, write_config
-from smtpserver import add_subscribers, make_issue, smtp_server, states, tls_files
+from helpers import add_subscribers, make_issue, open_db, run, states, write_config
+from smtpserver import smtp_server, tls_files
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ import shutil
 import lxml.html
 import pytest
 
-from newsletter import compose, content, create_app, delivery, issues, store
+from newsletter import content, create_app, delivery, issues, store, urls
 from newsletter.config import load_config
 from newsletter.web.auth import login_link
 
 from browser import live_server
-from conftest import CONTENT
-from smtpserver import add_subscribers
+from helpers import CONTENT
+from helpers import add_subscribers
 
 SLUG = "the-emergency-fund-ladder"  # a sample article with no front-matter url
 EVIL = "<script>alert(1)</script>"
@@ -136,8 +136,7 @@ def test_sending_issue_is_public_too(app, db):
 def test_digest_button_leads_to_the_public_page(app, db, config):
     """The link subscribers get works for them without login once the issue is sent."""
     issue_id = send(db, config, [SLUG])
-    frozen = delivery.frozen(delivery.load_issue(db, issue_id))
-    page = lxml.html.document_fromstring(frozen.html)
+    page = lxml.html.document_fromstring(issues.frozen_copy(db, issue_id).html)
     (button,) = [a for a in page.xpath("//a") if "Read the full article" in a.text_content()]
     href = button.get("href")
     assert href == f"{config.base_url}/read/{SLUG}"
@@ -146,8 +145,7 @@ def test_digest_button_leads_to_the_public_page(app, db, config):
 
 
 def test_odd_slug_link_is_url_encoded(config):
-    article = content.Article(slug="odd slug/x?", path=None, format="markdown", title="Odd")
-    assert compose.article_url(article, config) == f"{config.base_url}/read/odd%20slug%2Fx%3F"
+    assert urls.article_url(config, "odd slug/x?", "") == f"{config.base_url}/read/odd%20slug%2Fx%3F"
 
 
 def test_editor_sees_any_article_before_sending(app, config):

@@ -165,9 +165,9 @@ def test_names_are_one_line_and_addresses_need_no_smtputf8(conn):
 def test_iteration_is_batched_in_id_order_without_loading_everything(conn):
     subs.import_rows(conn, [(f"u{i}@example.com", f"u{i}@example.com", "") for i in range(25)])
     subs.remove(conn, "u3@example.com")
-    seen = [s.email for s in subs.iter_active(conn, batch=4)]
+    seen = [s.email for s in subs.iter_subscribers(conn, "active", batch=4)]
     assert seen == [f"u{i}@example.com" for i in range(25) if i != 3]
-    assert [s.email for s in subs.iter_active(conn, after_id=20, batch=4)] == [f"u{i}@example.com" for i in range(20, 25)]
+    assert [s.email for s in subs.iter_subscribers(conn, "active", after_id=20, batch=4)] == [f"u{i}@example.com" for i in range(20, 25)]
     assert (subs.count(conn), subs.count(conn, "active"), subs.count(conn, "unsubscribed")) == (25, 24, 1)
 
 
@@ -193,7 +193,8 @@ def test_an_international_domain_is_stored_so_that_it_can_be_mailed(config, conn
     """email-validator accepts bücher.de; the address is kept in its ASCII (IDNA) form, which
     SMTP without SMTPUTF8 and the To header can carry, so the subscriber really gets the issue."""
     from newsletter import delivery
-    from smtpserver import Recorder, make_issue, smtp_server
+    from helpers import make_issue
+    from smtpserver import Recorder, smtp_server
 
     path = write(tmp_path / "idn.csv", "email,name\nAnna@Bücher.DE,Anna\nanna@xn--bcher-kva.de,Again\nben@example.com,Ben\n")
     good, rejected = subs.read_csv(path)

@@ -10,7 +10,7 @@ from newsletter import content, create_app
 from newsletter.config import load_config
 
 from browser import live_server, log_in
-from conftest import SEED
+from helpers import SEED
 from smtpserver import smtp_server
 
 PASSWORD = "browser-test-password"

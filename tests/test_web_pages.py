@@ -13,7 +13,7 @@ from newsletter import create_app, issues, store, subscribers
 from newsletter.config import load_config
 from newsletter.web import darkmode, sending
 
-from conftest import SEED
+from helpers import SEED
 
 PASSWORD = "pw-for-tests"
 

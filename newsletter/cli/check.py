@@ -8,10 +8,10 @@ import click
 
 from ..check import Finding, check_article, check_html, check_message
 from ..errors import InputError
-from . import cli, current_config
+from .context import current_config, current_db
 
 
-@cli.command("check")
+@click.command("check")
 @click.argument("targets", nargs=-1, metavar="SLUG_OR_PATH...")
 @click.option("--eml", "emls", multiple=True, metavar="FILE",
               help="Check a saved message (.eml), or an email's HTML (.html), instead of "
@@ -54,3 +54,6 @@ def check_command(ctx: click.Context, targets: tuple[str, ...], emls: tuple[str,
             click.echo(finding.line())
     if any(f.severity == "error" for f in findings):
         ctx.exit(1)
+
+
+COMMANDS = (check_command,)

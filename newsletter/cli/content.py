@@ -9,10 +9,10 @@ from .. import content
 from ..compose import render_issue
 from ..errors import InputError
 from ..mail import SAMPLE, MessageTemplate
-from . import cli, current_config
+from .context import current_config, current_db
 
 
-@cli.command()
+@click.command()
 def articles() -> None:
     """List the articles in the content folder: slug, date, title and author, newest first,
     with any parse warnings indented under each. Files that cannot be read are reported on
@@ -34,7 +34,7 @@ def articles() -> None:
         click.get_current_context().exit(1)
 
 
-@cli.command()
+@click.command()
 @click.argument("slugs_or_paths", metavar="SLUG_OR_PATH...", nargs=-1, required=True)
 @click.option(
     "--out",
@@ -72,3 +72,6 @@ def compose(slugs_or_paths: tuple[str, ...], out_dir: str, digest: bool, subject
             raise InputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
         for suffix in files:
             click.echo(str(stem) + suffix)
+
+
+COMMANDS = (articles, compose,)

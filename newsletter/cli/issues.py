@@ -7,12 +7,15 @@ from datetime import datetime
 
 import click
 
-from .. import issues as iss
+from .. import issues
+from ..config import Config
+from ..states import DeliveryState
 from ..errors import InputError
 from ..schedule import format_when, parse_when
+from ..schedule import EventKind
 from ..schedule import send_due as send_due_events
-from ..store import connect, now_utc
-from . import cli, current_config
+from ..store import now_utc
+from .context import current_config, current_db
 from .send import Progress
 
 SHOWN = 20  # recipients listed per problem state in `issue show`
@@ -32,11 +35,11 @@ def _now() -> datetime:
     return moment
 
 
-def _subject(issue: iss.Issue) -> str:
+def _subject(issue: issues.Issue) -> str:
     return issue.subject or f"(subject from {issue.articles[0]})"
 
 
-@cli.group()
+@click.group()
 def issue() -> None:
     """Create, list, show, schedule and cancel newsletter issues."""
 
@@ -49,12 +52,12 @@ def issue() -> None:
 def create(articles: tuple[str, ...], subject: str, send_at: str | None) -> None:
     """Create an issue from one or more articles; prints its id on a line of its own."""
     config = current_config()
-    refs = [iss.article_ref(ref, config.content_dir)[1] for ref in articles]
+    refs = [issues.article_ref(ref, config.content_dir)[1] for ref in articles]
     when = None
     if send_at:
         when = parse_when(send_at, config.timezone)
         _check_not_stale(when.utc, config)
-    issue_id = iss.create(connect(config.database_path), refs, subject=subject,
+    issue_id = issues.create(current_db(), refs, subject=subject,
                           send_at=when.utc if when else None, now=_now())
     click.echo(issue_id)
     if when:
@@ -66,7 +69,7 @@ def create(articles: tuple[str, ...], subject: str, send_at: str | None) -> None
                    err=True)
 
 
-def _check_not_stale(moment: datetime, config) -> None:
+def _check_not_stale(moment: datetime, config: Config) -> None:
     if _now() - moment > config.max_lateness:
         raise InputError(
             f"{format_when(moment, config.timezone)} is more than schedule.max_lateness"
@@ -78,9 +81,9 @@ def _check_not_stale(moment: datetime, config) -> None:
 def list_() -> None:
     """List issues, newest first: id, state, send time, subject, delivery counts."""
     config = current_config()
-    conn = connect(config.database_path)
-    for item in iss.list_issues(conn):
-        counts = iss.format_counts(iss.delivery_counts(conn, item))
+    conn = current_db()
+    for item in issues.list_issues(conn):
+        counts = issues.format_counts(issues.delivery_counts(conn, item))
         click.echo(f"{item.id}\t{item.state}\t{format_when(item.send_at, config.timezone)}"
                    f"\t{_subject(item)}\t{counts}")
 
@@ -90,8 +93,8 @@ def list_() -> None:
 def show(issue_id: int) -> None:
     """Show one issue: state, articles, times, delivery counts, and failed or unknown recipients."""
     config = current_config()
-    conn = connect(config.database_path)
-    item = iss.get(conn, issue_id)
+    conn = current_db()
+    item = issues.get(conn, issue_id)
     tz = config.timezone
     click.echo(f"issue {item.id}: {item.state}")
     click.echo(f"subject: {_subject(item)}")
@@ -102,17 +105,17 @@ def show(issue_id: int) -> None:
         click.echo(f"started: {format_when(item.started_at, tz)}")
     if item.finished_at:
         click.echo(f"finished: {format_when(item.finished_at, tz)}")
-    counts = iss.delivery_counts(conn, item)
-    click.echo(f"deliveries: {iss.format_counts(counts)}")
+    counts = issues.delivery_counts(conn, item)
+    click.echo(f"deliveries: {issues.format_counts(counts)}")
     titles = {
-        "unknown": f"unknown (in flight when a send was killed; resend with `send {item.id} --retry-unknown`):",
-        "failed": "failed:",
+        DeliveryState.UNKNOWN: f"unknown (in flight when a send was killed; resend with `send {item.id} --retry-unknown`):",
+        DeliveryState.FAILED: "failed:",
     }
     for state, title in titles.items():
         if not counts[state]:
             continue
         click.echo(title)
-        for row in iss.problem_deliveries(conn, item.id, state, SHOWN):
+        for row in issues.problem_deliveries(conn, item.id, state, SHOWN):
             click.echo(f"  {row['email']}\tattempts {row['attempts']}\t{row['last_error'] or ''}")
         if counts[state] > SHOWN:
             click.echo(f"  and {counts[state] - SHOWN} more")
@@ -128,7 +131,7 @@ def schedule_(issue_id: int, at: str) -> None:
     when = parse_when(at, config.timezone)
     if when.note:
         click.echo(when.note, err=True)
-    item = iss.schedule(connect(config.database_path), issue_id, when.utc,
+    item = issues.schedule(current_db(), issue_id, when.utc,
                         now=_now(), max_lateness=config.max_lateness)
     click.echo(f"issue {item.id} scheduled for {format_when(item.send_at, config.timezone)}")
 
@@ -138,16 +141,16 @@ def schedule_(issue_id: int, at: str) -> None:
 def cancel(issue_id: int) -> None:
     """Cancel what has not gone yet (deliveries already sent stay recorded). Final."""
     config = current_config()
-    conn = connect(config.database_path)
-    item, changed = iss.cancel(conn, issue_id)
-    counts = iss.delivery_counts(conn, item)
+    conn = current_db()
+    item, changed = issues.cancel(conn, issue_id)
+    counts = issues.delivery_counts(conn, item)
     if changed:
-        click.echo(f"issue {item.id} cancelled ({counts['sent']} already sent)")
+        click.echo(f"issue {item.id} cancelled ({counts[DeliveryState.SENT]} already sent)")
     else:
         click.echo(f"issue {item.id} was already cancelled")
 
 
-@cli.command("send-due")
+@click.command("send-due")
 @click.option("-v", "--verbose", is_flag=True, help="Also say what was checked and what comes next (stderr).")
 def send_due(verbose: bool) -> None:
     """Send every scheduled issue whose time has come, and deliveries whose retry time has come.
@@ -162,7 +165,7 @@ def send_due(verbose: bool) -> None:
     """
     config = current_config()
     now = _now()
-    conn = connect(config.database_path)
+    conn = current_db()
     status = 0
 
     def note(text: str) -> None:
@@ -178,27 +181,27 @@ def send_due(verbose: bool) -> None:
 
     for event in send_due_events(conn, config, now, progress_for=progress_for):
         kind, issue_id = event.kind, event.issue_id
-        if issue_id in bars and kind in ("sent", "error"):
+        if issue_id in bars and kind in (EventKind.SENT, EventKind.ERROR):
             bars.pop(issue_id).close()
-        if kind == "locked":
+        if kind == EventKind.LOCKED:
             note(f"send-due: another run is sending (lock {event.detail} is held); nothing to do here")
-        elif kind == "recovered":
+        elif kind == EventKind.RECOVERED:
             note(f"issue {issue_id}: {event.count} deliveries were in flight when an earlier send stopped;"
                  f" now unknown, not resent (see `issue show {issue_id}`)")
-        elif kind == "missed":
+        elif kind == EventKind.MISSED:
             note(f"issue {issue_id} missed: {event.detail}; max_lateness is"
                  f" {config['schedule']['max_lateness']}, so it was not sent."
                  f" Send it anyway with `send {issue_id}` or reschedule it with `issue schedule {issue_id} --at ...`")
-        elif kind == "idle":
+        elif kind == EventKind.IDLE:
             if verbose:
                 note(f"send-due: nothing due at {format_when(now, config.timezone)}; {event.detail}")
-        elif kind == "sending":
+        elif kind == EventKind.SENDING:
             if verbose:
                 note(f"send-due: sending issue {issue_id}")
-        elif kind == "error":
+        elif kind == EventKind.ERROR:
             status = max(status, event.error.exit_code)
             note(f"error: issue {issue_id}: {event.error}")
-        elif kind == "sent":
+        elif kind == EventKind.SENT:
             report = event.report
             status = max(status, report.exit_code)
             click.echo(report.summary())
@@ -211,3 +214,5 @@ def send_due(verbose: bool) -> None:
                     note(f"  {line}")
     click.get_current_context().exit(status)
 
+
+COMMANDS = (issue, send_due,)

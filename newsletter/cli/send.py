@@ -6,8 +6,10 @@ import time
 
 import click
 
-from . import cli, current_config
-from .. import delivery, store
+from .context import current_config, current_db
+from .. import delivery, issues, testers
+from ..compose import render_issue
+from ..content import resolve
 from ..errors import InputError
 
 
@@ -50,7 +52,7 @@ class Progress:
             self.stream.flush()
 
 
-@cli.command()
+@click.command()
 @click.argument("issue_id", type=int)
 @click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing.")
 @click.option("--retry-unknown", is_flag=True,
@@ -65,32 +67,27 @@ def send(ctx: click.Context, issue_id: int, dry_run: bool, retry_unknown: bool) 
     server could not be reached or refused login (nothing marked sent; rerun to resume).
     """
     config = current_config()
-    conn = store.connect(config.database_path)
-    try:
-        if dry_run:
-            plan = delivery.dry_run(conn, config, issue_id, retry_unknown=retry_unknown)
-            click.echo(f"issue {issue_id}: would send {plan.count} message(s), subject: {plan.subject}")
-            for address in plan.first:
-                click.echo(f"  {address}")
-            if plan.count > len(plan.first):
-                click.echo(f"  … and {plan.count - len(plan.first)} more")
-            if plan.later:
-                click.echo(f"  ({plan.later} deferred deliveries are not due yet)")
-            return
-        with delivery.SendLock(config.database_path):
-            recovered = delivery.recover_in_flight(conn)
-            if recovered:
-                click.echo(f"{recovered} delivery(ies) caught in flight by an earlier crash are now "
-                           "'unknown' (resend with --retry-unknown)", err=True)
-            progress = Progress(issue_id)
-            try:
-                report = delivery.send_issue(
-                    conn, config, issue_id, retry_unknown=retry_unknown, progress=progress
-                )
-            finally:
-                progress.close()
-    finally:
-        conn.close()
+    conn = current_db()
+    if dry_run:
+        plan = delivery.dry_run(conn, config, issue_id, retry_unknown=retry_unknown)
+        click.echo(f"issue {issue_id}: would send {plan.count} message(s), subject: {plan.subject}")
+        for address in plan.first:
+            click.echo(f"  {address}")
+        if plan.count > len(plan.first):
+            click.echo(f"  … and {plan.count - len(plan.first)} more")
+        if plan.later:
+            click.echo(f"  ({plan.later} deferred deliveries are not due yet)")
+        return
+    with delivery.SendLock(config.database_path):
+        recovered = delivery.recover_in_flight(conn)
+        if recovered:
+            click.echo(f"{recovered} delivery(ies) caught in flight by an earlier crash are now "
+                       "'unknown' (resend with --retry-unknown)", err=True)
+        progress = Progress(issue_id)
+        try:
+            report = delivery.send_issue(conn, config, issue_id, retry_unknown=retry_unknown, progress=progress)
+        finally:
+            progress.close()
     click.echo(report.summary())
     for error in report.errors:
         click.echo(f"  subscriber {error}", err=True)
@@ -118,34 +115,35 @@ def _addresses(value: str) -> list[str]:
     return found
 
 
-@cli.command("send-test")
-@click.argument("issue_or_slug")
-@click.option("--to", "to", required=True, metavar="ADDR[,ADDR]", help="Where to send the test copies.")
+@click.command("send-test")
+@click.argument("issue_or_slug", metavar="ID_OR_SLUG")
+@click.option("--to", "to", metavar="ADDR[,ADDR]",
+              help="Where to send the test copies (default: the saved test addresses).")
 @click.pass_context
-def send_test(ctx: click.Context, issue_or_slug: str, to: str) -> None:
-    """Send one test copy of an issue (ID) or article (SLUG or path) to the given addresses.
+def send_test(ctx: click.Context, issue_or_slug: str, to: str | None) -> None:
+    """Send one test copy of an issue (ID) or article (SLUG or path) to the given addresses,
+    or to the test addresses saved in the editor app.
 
-    The subject starts with [TEST]; no subscriber gets it and nothing is recorded.
+    The subject starts with [TEST]; no subscriber gets it and nothing is recorded. Exit
+    status 1 when a copy was refused.
     """
     config = current_config()
-    addresses = _addresses(to)
+    addresses = _addresses(to) if to is not None else testers.saved(current_db())
+    if not addresses:
+        raise InputError("--to: no address given and no test address saved (add some in the editor app)")
     if issue_or_slug.isdigit():
-        conn = store.connect(config.database_path)
-        try:
-            row = delivery.load_issue(conn, int(issue_or_slug))
-            rendered = delivery.frozen(row) or delivery.render(config, row)
-        finally:
-            conn.close()
+        conn = current_db()
+        copy = issues.rendered(conn, config, issues.get(conn, int(issue_or_slug)))
     else:
-        from ..compose import render_issue
-        from ..content import resolve
-
-        rendered = render_issue([resolve(issue_or_slug, config.content_dir)], config)
+        copy = render_issue([resolve(issue_or_slug, config.content_dir)], config)
     failed = 0
-    for address, error in delivery.send_test(config, rendered, addresses):
+    for address, error in delivery.send_test(config, copy, addresses):
         if error:
             failed += 1
             click.echo(f"{address}: not sent: {error}", err=True)
         else:
             click.echo(f"{address}: sent")
     ctx.exit(1 if failed else 0)
+
+
+COMMANDS = (send, send_test,)

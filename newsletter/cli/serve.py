@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import click
 
-from . import cli, current_config
+from .context import current_config, current_db
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 def serve(host: str, port: int) -> None:
@@ -23,7 +23,7 @@ def serve(host: str, port: int) -> None:
     app.run(host=host, port=port)
 
 
-@cli.command("login-link")
+@click.command("login-link")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the server listens on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port the server listens on.")
 def login_link(host: str, port: int) -> None:
@@ -34,3 +34,6 @@ def login_link(host: str, port: int) -> None:
     if link is None:
         raise click.UsageError("NEWSLETTER_EDITOR_PASSWORD is set: log in with the password")
     click.echo(link)
+
+
+COMMANDS = (serve, login_link,)

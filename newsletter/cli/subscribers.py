@@ -5,16 +5,12 @@ import sys
 
 import click
 
-from .. import subscribers as subs
-from ..store import connect
-from . import cli, current_config
+from .. import subscribers as subscriber_list
+from ..states import SubscriberStatus
+from .context import current_db
 
 
-def _conn():
-    return connect(current_config().database_path)
-
-
-@cli.group()
+@click.group()
 def subscribers() -> None:
     """Manage the subscriber list."""
 
@@ -28,11 +24,11 @@ def import_(file: str) -> None:
     same file again changes nothing; an unsubscribed address stays unsubscribed; a different,
     non-empty name updates the stored name. Exit status 1 when any row was rejected.
     """
-    good, rejected = subs.read_csv(file)
+    good, rejected = subscriber_list.read_csv(file)
     for line in rejected:
         click.echo(line, err=True)
-    new, present, renamed = subs.import_rows(_conn(), good)
-    report = subs.ImportReport(new=new, present=present, renamed=renamed, rejected=rejected)
+    new, present, renamed = subscriber_list.import_rows(current_db(), good)
+    report = subscriber_list.ImportReport(new=new, present=present, renamed=renamed, rejected=rejected)
     click.echo(report.summary)
     if renamed:
         click.echo(f"updated the name of {renamed} existing subscriber{'s' * (renamed != 1)}")
@@ -53,7 +49,7 @@ def add(email: str, name: str, resubscribe: bool) -> None:
 
     An address that unsubscribed stays unsubscribed unless --resubscribe is given.
     """
-    sub, outcome = subs.add(_conn(), email, name, resubscribe=resubscribe)
+    sub, outcome = subscriber_list.add(current_db(), email, name, resubscribe=resubscribe)
     if outcome == "added":
         click.echo(f"added {sub.email}")
     elif outcome == "exists":
@@ -72,20 +68,23 @@ def add(email: str, name: str, resubscribe: bool) -> None:
 @click.argument("email")
 def remove(email: str) -> None:
     """Unsubscribe an address. It is kept (marked unsubscribed), so no import brings it back."""
-    sub, changed = subs.remove(_conn(), email)
+    sub, changed = subscriber_list.remove(current_db(), email)
     click.echo(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed")
 
 
 @subscribers.command("list")
-@click.option("--status", type=click.Choice(subs.STATUSES), help="Only subscribers with this status.")
+@click.option("--status", type=click.Choice([s.value for s in SubscriberStatus]), help="Only subscribers with this status.")
 def list_(status: str | None) -> None:
     """List subscribers, one a line: email, name, status (tab-separated)."""
     out = sys.stdout
-    for sub in subs.iter_subscribers(_conn(), status):
+    for sub in subscriber_list.iter_subscribers(current_db(), status):
         out.write(f"{sub.email}\t{sub.name}\t{sub.status}\n")
 
 
 @subscribers.command()
 def export() -> None:
     """Write all subscribers as CSV to stdout: email,name,status,subscribed_at,unsubscribed_at."""
-    subs.export_csv(_conn(), sys.stdout)
+    subscriber_list.export_csv(current_db(), sys.stdout)
+
+
+COMMANDS = (subscribers,)

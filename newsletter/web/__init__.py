@@ -1,21 +1,27 @@
-"""The Flask app: editor pages (login required) and public pages (unsubscribe, web view)."""
+"""The Flask app: editor pages (login required) and public pages (unsubscribe, web view).
+
+:func:`create_app` knows nothing of the command line: ``python -m newsletter`` (``cli``)
+imports the factory, never the reverse.
+"""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
-import click
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..config import Config, load_config
 from ..errors import InputError, NewsletterError
+from ..signing import secret_keys
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
 
-#: App-wide CSRF protection; a view that must take cross-site POSTs calls ``csrf.exempt``.
+#: App-wide CSRF protection; the public blueprint is exempt (its POSTs carry signed tokens).
 csrf = CSRFProtect()
 
 
@@ -25,13 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     test_config = dict(test_config or {})
     config: Config | None = test_config.pop("NEWSLETTER", None)
     if config is None:
-        try:
-            config = load_config(overrides=test_config.pop("NEWSLETTER_OVERRIDES", None))
-        except NewsletterError as exc:
-            if click.get_current_context(silent=True) is None:
-                raise  # a WSGI server: its log shows the error
-            click.echo(f"error: {exc}", err=True)  # `flask --app newsletter ...`: one line, no traceback
-            raise SystemExit(exc.exit_code) from None
+        config = _load_config(test_config.pop("NEWSLETTER_OVERRIDES", None))
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(PROJECT_ROOT / "static"))
     app.config["NEWSLETTER"] = config
     app.config.update(
@@ -44,33 +44,44 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(test_config)
     if not app.secret_key:  # NEWSLETTER_SECRET_KEY (newest first), else instance/secret_key (0600)
-        from ..links import secret_keys
-
         app.secret_key, *app.config["SECRET_KEY_FALLBACKS"] = secret_keys(config)
 
-    from . import auth, db, security
+    from . import auth, db, fmt, public, security
+    from .editor import dashboard, issues, preview, subscribers, testers
 
     security.init_app(app)
     db.init_app(app)
     auth.init_app(app)  # before CSRF: a request without login gets the login page, not a 400
     csrf.init_app(app)
+    for blueprint in (auth.bp, public.bp, dashboard.bp, issues.bp, preview.bp, subscribers.bp,
+                      testers.bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(public.bp)
     _register_errors(app)
-    _register_filters(app)
-
-    from .editor import bp as editor_bp
-
-    app.register_blueprint(editor_bp)
-
-    from . import public
-
-    public.init_app(app)  # unsubscribe and web view: no login, CSRF-exempt
-
-    from ..cli import cli
-
-    for command in cli.commands.values():
-        app.cli.add_command(command)
-    _announce_under_flask_run(app)
+    app.jinja_env.filters.update(fmt.FILTERS)
+    app.jinja_env.globals.update(newsletter_name=lambda: app.config["NEWSLETTER"]["newsletter"]["name"])
+    if _under_flask_run():
+        auth.announce(config, os.environ.get("FLASK_RUN_HOST") or "127.0.0.1",
+                      int(os.environ.get("FLASK_RUN_PORT") or 5000), under_flask=True)
     return app
+
+
+def _under_flask_run() -> bool:
+    """Started by ``flask --app newsletter run`` (Flask sets the variable for its commands)."""
+    return os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "run" in sys.argv[1:]
+
+
+def _load_config(overrides: dict | None) -> Config:
+    """The config as the CLI reads it. Under ``flask --app newsletter ...`` a bad config is one
+    ``error:`` line and the contract's exit status; under a WSGI server the error propagates
+    to its log."""
+    try:
+        return load_config(overrides=overrides)
+    except NewsletterError as exc:
+        if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
 
 
 def _register_errors(app: Flask) -> None:
@@ -100,20 +111,3 @@ def _register_errors(app: Flask) -> None:
     def server_error(exc: Exception):
         return page(500, "Something went wrong", "The error has been logged. "
                     "Go back and try again, or check the server's console.")
-
-
-def _register_filters(app: Flask) -> None:
-    from . import fmt
-
-    app.jinja_env.filters.update(fmt.FILTERS)
-    app.jinja_env.globals.update(newsletter_name=lambda: app.config["NEWSLETTER"]["newsletter"]["name"])
-
-
-def _announce_under_flask_run(app: Flask) -> None:
-    """Under ``flask --app newsletter run`` print the login link as ``serve`` does."""
-    ctx = click.get_current_context(silent=True)
-    if ctx is None or ctx.info_name != "run" or app.testing:
-        return
-    from .auth import announce
-
-    announce(app.config["NEWSLETTER"], ctx.params.get("host") or "127.0.0.1", ctx.params.get("port") or 5000)

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import click
 from flask import (
     Blueprint,
     Flask,
@@ -155,7 +154,7 @@ def _login_page(status: int = 200, error: str = ""):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    target = safe_next(request.values.get("next"), url_for("editor.dashboard"))
+    target = safe_next(request.values.get("next"), url_for("dashboard.index"))
     token = request.args.get("token")
     if token:
         if store_for(_config()).use_token(token):
@@ -196,16 +195,20 @@ def login_link(config: Config, host: str, port: int) -> str | None:
     return f"http://{host}:{port}/login?token={store_for(config).new_token()}"
 
 
-def announce(config: Config, host: str, port: int) -> None:
-    """Print how to log in, for the person who starts the server."""
+def announce(config: Config, host: str, port: int, *, under_flask: bool = False) -> None:
+    """Print how to log in, for the person who starts the server. Under ``flask run`` the
+    address is a guess (``FLASK_RUN_HOST``/``FLASK_RUN_PORT``, else Flask's defaults)."""
     link = login_link(config, host, port)
-    if link:
-        click.echo(f" * Editor login (one-time link, valid 24 hours): {link}")
+    if link and under_flask:
+        print(f" * Editor login (one-time link, valid 24 hours): {link}"
+              " (on another address or port, keep the part from /login on)", flush=True)
+    elif link:
+        print(f" * Editor login (one-time link, valid 24 hours): {link}", flush=True)
     else:
-        click.echo(" * Editor login: the password in NEWSLETTER_EDITOR_PASSWORD")
+        print(" * Editor login: the password in NEWSLETTER_EDITOR_PASSWORD", flush=True)
 
 
 def init_app(app: Flask) -> None:
+    """Every request needs a login unless it is public; templates know whether it has one."""
     app.before_request(require_login)
     app.context_processor(lambda: {"editor": logged_in()})
-    app.register_blueprint(bp)

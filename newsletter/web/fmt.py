@@ -1,9 +1,12 @@
-"""Template filters: times in the configured zone, sizes, counts."""
+"""Template filters: times in the configured zone, sizes, and article text (the email's own
+filter, so the public article page shows the parser's sanitised HTML exactly as the email does)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from flask import current_app
+
+from ..compose import inline_html
 
 
 def local_time(value: datetime | str | None, fmt: str = "%a %-d %b %Y, %H:%M %Z") -> str:
@@ -28,4 +31,5 @@ def size(n: int) -> str:
     return f"{n / 1024:.1f} KB" if n >= 1024 else f"{n} bytes"
 
 
-FILTERS = {"local_time": local_time, "input_time": input_time, "day": day, "size": size}
+FILTERS = {"local_time": local_time, "input_time": input_time, "day": day, "size": size,
+           "inline_html": inline_html}

@@ -1,16 +1,18 @@
 """The dashboard: articles, issues and the number of active subscribers, at a glance."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import Blueprint, render_template
 
 from ... import issues, subscribers
+from ...states import SubscriberStatus
 from ..db import get_db
-from . import bp
 from .common import articles_report
+
+bp = Blueprint("dashboard", __name__)
 
 
 @bp.get("/")
-def dashboard():
+def index():
     articles, errors = articles_report()
     conn = get_db()
     rows = [(i, issues.delivery_counts(conn, i)) for i in issues.list_issues(conn)[:10]]
@@ -19,5 +21,5 @@ def dashboard():
         articles=articles,
         errors=errors,
         rows=rows,
-        active=subscribers.count(conn, "active"),
+        active=subscribers.count(conn, SubscriberStatus.ACTIVE),
     )

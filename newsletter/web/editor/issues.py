@@ -1,19 +1,18 @@
 """Issues: create from chosen articles, schedule, cancel, send now (in its own process), progress."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from ... import compose, delivery, issues
-from ... import schedule as sched
+from ... import issues
 from ...errors import InputError
+from ...schedule import format_when, parse_when
+from ...states import CANCELLABLE, SCHEDULABLE, SENDABLE, DeliveryState
 from ...store import now_utc
 from .. import sending
 from ..db import get_db
-from . import bp
 from .common import articles_report, config
 
-#: states from which "send now" may start (or resume) a send
-SENDABLE = ("draft", "scheduled", "missed", "sending")
+bp = Blueprint("issues", __name__)
 
 
 def issue_or_404(issue_id: int) -> issues.Issue:
@@ -23,15 +22,8 @@ def issue_or_404(issue_id: int) -> issues.Issue:
         abort(404)
 
 
-def rendered_for_issue(issue: issues.Issue) -> compose.RenderedIssue:
-    """What its subscribers get: the copy frozen when sending started, else a render dated
-    for its send time (the sender renders the same way)."""
-    row = delivery.load_issue(get_db(), issue.id)
-    return delivery.frozen(row) or delivery.render(config(), row, now=issue.send_at)
-
-
 @bp.get("/issues")
-def issues_page():
+def index():
     articles, errors = articles_report()
     conn = get_db()
     rows = [(i, issues.delivery_counts(conn, i)) for i in issues.list_issues(conn)]
@@ -39,13 +31,13 @@ def issues_page():
 
 
 @bp.post("/issues")
-def issue_create():
+def create():
     cfg = config()
     known = {a.slug: n for n, a in enumerate(articles_report()[0])}
     chosen = [s for s in request.form.getlist("article") if s in known]
     if not chosen:
         flash("Choose at least one article.", "error")
-        return redirect(url_for("editor.issues_page"))
+        return redirect(url_for("issues.index"))
 
     def position(slug: str) -> tuple[int, int]:
         order = request.form.get(f"order-{slug}", "")
@@ -54,7 +46,7 @@ def issue_create():
     chosen.sort(key=position)
     when_text = request.form.get("send_at", "").strip()
     try:
-        when = sched.parse_when(when_text, cfg.timezone) if when_text else None
+        when = parse_when(when_text, cfg.timezone) if when_text else None
         if when is not None and when.utc < now_utc() - cfg.max_lateness:
             raise InputError("that send time is long past; leave it empty for a draft")
         issue_id = issues.create(
@@ -62,15 +54,15 @@ def issue_create():
         )
     except InputError as exc:
         flash(f"Issue not created: {exc}", "error")
-        return redirect(url_for("editor.issues_page"))
-    flash(f"Issue {issue_id} created" + (f", scheduled for {sched.format_when(when.utc, cfg.timezone)}." if when else " as a draft."), "ok")
+        return redirect(url_for("issues.index"))
+    flash(f"Issue {issue_id} created" + (f", scheduled for {format_when(when.utc, cfg.timezone)}." if when else " as a draft."), "ok")
     if when and when.note:
         flash(when.note, "ok")
-    return redirect(url_for("editor.issue", issue_id=issue_id))
+    return redirect(url_for("issues.show", issue_id=issue_id))
 
 
 @bp.get("/issues/<int:issue_id>")
-def issue(issue_id: int):
+def show(issue_id: int):
     issue = issue_or_404(issue_id)
     cfg = config()
     counts = issues.delivery_counts(get_db(), issue)
@@ -83,33 +75,33 @@ def issue(issue_id: int):
         refresh=active,
         running=sending.running(issue_id),
         log=sending.log_tail(cfg, issue_id),
-        failed=issues.problem_deliveries(get_db(), issue_id, "failed"),
-        unknown=issues.problem_deliveries(get_db(), issue_id, "unknown"),
+        failed=issues.problem_deliveries(get_db(), issue_id, DeliveryState.FAILED),
+        unknown=issues.problem_deliveries(get_db(), issue_id, DeliveryState.UNKNOWN),
         zone=cfg.timezone.key,
-        schedulable=issue.state in issues.SCHEDULABLE,
-        cancellable=issue.state in issues.CANCELLABLE,
+        schedulable=issue.state in SCHEDULABLE,
+        cancellable=issue.state in CANCELLABLE,
         sendable=issue.state in SENDABLE,
     )
 
 
 @bp.post("/issues/<int:issue_id>/schedule")
-def issue_schedule(issue_id: int):
+def schedule(issue_id: int):
     issue_or_404(issue_id)
     cfg = config()
     try:
-        when = sched.parse_when(request.form.get("send_at", ""), cfg.timezone)
+        when = parse_when(request.form.get("send_at", ""), cfg.timezone)
         issues.schedule(get_db(), issue_id, when.utc, max_lateness=cfg.max_lateness)
     except InputError as exc:
         flash(f"Not scheduled: {exc}", "error")
     else:
-        flash(f"Scheduled for {sched.format_when(when.utc, cfg.timezone)}.", "ok")
+        flash(f"Scheduled for {format_when(when.utc, cfg.timezone)}.", "ok")
         if when.note:
             flash(when.note, "ok")
-    return redirect(url_for("editor.issue", issue_id=issue_id))
+    return redirect(url_for("issues.show", issue_id=issue_id))
 
 
 @bp.post("/issues/<int:issue_id>/cancel")
-def issue_cancel(issue_id: int):
+def cancel(issue_id: int):
     issue_or_404(issue_id)
     try:
         _, changed = issues.cancel(get_db(), issue_id)
@@ -117,21 +109,21 @@ def issue_cancel(issue_id: int):
         flash(str(exc), "error")
     else:
         flash("Issue cancelled: nothing more of it will be sent." if changed else "Already cancelled.", "ok")
-    return redirect(url_for("editor.issue", issue_id=issue_id))
+    return redirect(url_for("issues.show", issue_id=issue_id))
 
 
 @bp.get("/issues/<int:issue_id>/send")
-def issue_send_confirm(issue_id: int):
+def send_confirm(issue_id: int):
     issue = issue_or_404(issue_id)
     if issue.state not in SENDABLE:
         flash(f"Issue {issue_id} is {issue.state}: there is nothing to send.", "error")
-        return redirect(url_for("editor.issue", issue_id=issue_id))
+        return redirect(url_for("issues.show", issue_id=issue_id))
     counts = issues.delivery_counts(get_db(), issue)
-    return render_template("web/send_confirm.html", issue=issue, recipients=counts["pending"])
+    return render_template("web/send_confirm.html", issue=issue, recipients=counts[DeliveryState.PENDING])
 
 
 @bp.post("/issues/<int:issue_id>/send")
-def issue_send(issue_id: int):
+def send(issue_id: int):
     issue = issue_or_404(issue_id)
     if issue.state not in SENDABLE:
         flash(f"Issue {issue_id} is {issue.state}: there is nothing to send.", "error")
@@ -140,4 +132,4 @@ def issue_send(issue_id: int):
     else:
         sending.start(config(), issue_id)
         flash("Sending started. This page shows its progress.", "ok")
-    return redirect(url_for("editor.issue", issue_id=issue_id))
+    return redirect(url_for("issues.show", issue_id=issue_id))

@@ -1,15 +1,22 @@
 """Preview pages (an article or an issue as subscribers get it), .eml downloads, test sends."""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from ... import compose, delivery
+from ... import compose, delivery, issues, testers
 from ...errors import NewsletterError
 from .. import preview as previews
 from ..db import get_db
-from . import bp, test_addresses
 from .common import article_by_slug, config
-from .issues import issue_or_404, rendered_for_issue
+from .issues import issue_or_404
+
+bp = Blueprint("preview", __name__)
+
+
+def _issue_copy(issue_id: int) -> compose.RenderedIssue:
+    """What the issue's subscribers get (dated for its send time, as the sender renders it)."""
+    issue = issue_or_404(issue_id)
+    return issues.rendered(get_db(), config(), issue, now=issue.send_at)
 
 
 def _render_article(slug: str):
@@ -24,8 +31,8 @@ def article(slug: str):
         previews.build(config(), rendered),
         heading=article.title,
         warnings=article.warnings,
-        eml_url=url_for("editor.article_eml", slug=slug),
-        test_url=url_for("editor.article_test", slug=slug),
+        eml_url=url_for("preview.article_eml", slug=slug),
+        test_url=url_for("preview.article_test", slug=slug),
         eml_name=f"{slug}.eml",
     )
 
@@ -39,33 +46,30 @@ def article_eml(slug: str):
 @bp.post("/articles/<slug>/test")
 def article_test(slug: str):
     _, rendered = _render_article(slug)
-    return _test_send(rendered, url_for("editor.article", slug=slug))
+    return _test_send(rendered, url_for("preview.article", slug=slug))
 
 
 @bp.get("/issues/<int:issue_id>/preview")
-def issue_preview(issue_id: int):
-    issue = issue_or_404(issue_id)
+def issue(issue_id: int):
     return _page(
-        previews.build(config(), rendered_for_issue(issue), issue_id),
+        previews.build(config(), _issue_copy(issue_id), issue_id),
         heading=f"Issue {issue_id}",
-        issue=issue,
+        issue=issue_or_404(issue_id),
         warnings=[],
-        eml_url=url_for("editor.issue_eml", issue_id=issue_id),
-        test_url=url_for("editor.issue_test", issue_id=issue_id),
+        eml_url=url_for("preview.issue_eml", issue_id=issue_id),
+        test_url=url_for("preview.issue_test", issue_id=issue_id),
         eml_name=f"issue-{issue_id}.eml",
     )
 
 
 @bp.get("/issues/<int:issue_id>/message.eml")
 def issue_eml(issue_id: int):
-    rendered = rendered_for_issue(issue_or_404(issue_id))
-    return _eml(previews.build(config(), rendered, issue_id).raw, f"issue-{issue_id}.eml")
+    return _eml(previews.build(config(), _issue_copy(issue_id), issue_id).raw, f"issue-{issue_id}.eml")
 
 
 @bp.post("/issues/<int:issue_id>/test")
 def issue_test(issue_id: int):
-    rendered = rendered_for_issue(issue_or_404(issue_id))
-    return _test_send(rendered, url_for("editor.issue_preview", issue_id=issue_id))
+    return _test_send(_issue_copy(issue_id), url_for("preview.issue", issue_id=issue_id))
 
 
 def _page(preview: previews.Preview, **context):
@@ -74,7 +78,7 @@ def _page(preview: previews.Preview, **context):
             "web/preview.html",
             p=preview,
             clip_limit=previews.GMAIL_CLIP_BYTES,
-            addresses=test_addresses.saved(get_db()),
+            addresses=testers.saved(get_db()),
             **context,
         )
     )
@@ -91,8 +95,7 @@ def _eml(raw: bytes, name: str) -> Response:
 
 
 def _test_send(rendered: compose.RenderedIssue, back: str):
-    saved = {a.lower(): a for a in test_addresses.saved(get_db())}
-    chosen = [saved[a.lower()] for a in request.form.getlist("to") if a.lower() in saved]
+    chosen = testers.chosen(get_db(), request.form.getlist("to"))
     if not chosen:
         flash("Choose at least one test address.", "error")
         return redirect(back)

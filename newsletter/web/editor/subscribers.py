@@ -4,13 +4,15 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.utils import secure_filename
 
-from ... import subscribers as subs
+from ... import subscribers as subscriber_list
 from ...errors import InputError
+from ...states import SubscriberStatus
 from ..db import get_db
-from . import bp
+
+bp = Blueprint("subscribers", __name__)
 
 PAGE_SIZE = 50
 OUTCOMES = {
@@ -22,14 +24,14 @@ OUTCOMES = {
 
 
 @bp.get("/subscribers")
-def subscribers():
+def index():
     query = request.args.get("q", "").strip()[:200]
     status = request.args.get("status", "")
-    if status not in subs.STATUSES:
+    if status not in set(SubscriberStatus):
         status = ""
     page = max(1, request.args.get("page", 1, type=int))
     conn = get_db()
-    rows, total = subs.search(conn, query, status or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    rows, total = subscriber_list.search(conn, query, status or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:
         abort(404)
@@ -41,47 +43,47 @@ def subscribers():
         pages=pages,
         query=query,
         status=status,
-        active=subs.count(conn, "active"),
-        everyone=subs.count(conn),
+        active=subscriber_list.count(conn, SubscriberStatus.ACTIVE),
+        everyone=subscriber_list.count(conn),
     )
 
 
 @bp.post("/subscribers")
-def subscriber_add():
+def add():
     try:
-        sub, outcome = subs.add(get_db(), request.form.get("email", ""), request.form.get("name", ""))
+        sub, outcome = subscriber_list.add(get_db(), request.form.get("email", ""), request.form.get("name", ""))
     except InputError as exc:
         flash(f"Not added: {exc}", "error")
     else:
         flash(OUTCOMES[outcome].format(email=sub.email), "error" if outcome == "unsubscribed" else "ok")
-    return redirect(url_for("editor.subscribers"))
+    return redirect(url_for("subscribers.index"))
 
 
 @bp.post("/subscribers/<int:subscriber_id>/remove")
-def subscriber_remove(subscriber_id: int):
+def remove(subscriber_id: int):
     conn = get_db()
-    sub = subs.get(conn, subscriber_id)
+    sub = subscriber_list.get(conn, subscriber_id)
     if sub is None:
         abort(404)
-    changed = subs.unsubscribe(conn, subscriber_id)
+    changed = subscriber_list.unsubscribe(conn, subscriber_id)
     flash(f"Unsubscribed {sub.email}." if changed else f"{sub.email} was already unsubscribed.", "ok")
-    return redirect(url_for("editor.subscribers", q=request.form.get("q") or None))
+    return redirect(url_for("subscribers.index", q=request.form.get("q") or None))
 
 
 @bp.post("/subscribers/import")
-def subscriber_import():
+def import_csv():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash("Choose a CSV file to upload.", "error")
-        return redirect(url_for("editor.subscribers"))
+        return redirect(url_for("subscribers.index"))
     with tempfile.TemporaryDirectory(prefix="newsletter-import-") as folder:
         path = Path(folder) / (secure_filename(upload.filename) or "upload.csv")
         upload.save(path)
         try:
-            report = subs.import_csv(get_db(), path)
+            report = subscriber_list.import_csv(get_db(), path)
         except InputError as exc:
             flash(f"Nothing imported: {_strip(str(exc), folder)}", "error")
-            return redirect(url_for("editor.subscribers"))
+            return redirect(url_for("subscribers.index"))
     rejected = [_strip(line, folder) for line in report.rejected]
     return render_template("web/import_report.html", report=report, rejected=rejected, name=path.name)
 

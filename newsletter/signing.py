@@ -1,4 +1,4 @@
-"""Public links in each message: signed unsubscribe links and the web view of an issue.
+"""Signing keys and the signed tokens in public links (the URLs themselves: :mod:`urls`).
 
 Tokens are signed with itsdangerous. Keys come from ``NEWSLETTER_SECRET_KEY``; key rotation:
 the variable may hold several keys separated by commas, newest first
@@ -15,6 +15,7 @@ import secrets
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
@@ -71,7 +72,7 @@ def _mac(keys: tuple[str, ...]):
     return hmac.new(signer.derive_key(), digestmod=signer.digest_method)
 
 
-def token_signer(config: Config):
+def unsubscribe_signer(config: Config) -> Callable[[int, str], str]:
     """A function (subscriber id, email) -> unsubscribe token, with the keys read once.
 
     Each token is what ``_serializer(keys).dumps([id, email])`` gives (never zlib-compressed,
@@ -90,16 +91,6 @@ def token_signer(config: Config):
     return sign
 
 
-def unsubscribe_token(config: Config, subscriber_id: int, email: str) -> str:
-    """A signed token naming the subscriber (id and address)."""
-    return token_signer(config)(subscriber_id, email)
-
-
-def unsubscribe_url(config: Config, subscriber_id: int, email: str) -> str:
-    """The subscriber's one-click unsubscribe URL (``List-Unsubscribe`` and the footer link)."""
-    return f"{config.base_url}/unsubscribe/{unsubscribe_token(config, subscriber_id, email)}"
-
-
 def read_unsubscribe_token(config: Config, token: str) -> tuple[int, str]:
     """(subscriber id, email) named by a token; InputError when forged, altered or malformed."""
     try:
@@ -114,14 +105,3 @@ def read_unsubscribe_token(config: Config, token: str) -> tuple[int, str]:
     ):
         raise InputError("unsubscribe link: malformed token")
     return value[0], value[1]
-
-
-def webview_url(config: Config, issue_id: int | None, token: str | None = None) -> str:
-    """The public web view of an issue; ``token`` (an unsubscribe token) personalises it.
-
-    With no issue (a preview or a test copy) there is no web view yet: the site's front page.
-    """
-    if issue_id is None:
-        return f"{config.base_url}/"
-    url = f"{config.base_url}/issues/{issue_id}/view"
-    return f"{url}?t={token}" if token else url

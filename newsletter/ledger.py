@@ -1,0 +1,256 @@
+"""The delivery ledger: one ``deliveries`` row per (issue, subscriber), and every write to it.
+
+A row is ``pending`` -> ``sending`` (claimed and committed *before* the SMTP transaction) ->
+``sent`` (only after the server accepted the message), or ``failed``, or back to ``pending``
+with a retry time. A row left ``sending`` by a process that died becomes ``unknown``
+(:func:`recover_in_flight`, only under the send lock).
+
+:class:`Ledger` is shared by a send's worker threads over one SQLite connection: each worker
+hands in the outcome of its last message and the claim of its next one, and workers waiting at
+the same time share one short transaction (flat combining).
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Callable
+
+from .states import DeliveryState, IssueState, SubscriberStatus
+from .store import now_utc, to_db_time, transaction
+
+#: waits before the 2nd, 3rd, ... attempt of a delivery that got a temporary failure
+BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3), timedelta(hours=6))
+#: a delivery that failed temporarily this many times is given up (failed)
+MAX_ATTEMPTS = 6
+#: rows created per transaction, by subscriber id range
+CREATE_STEP = 5000
+
+
+class Result(StrEnum):
+    """What became of one attempt to deliver a message."""
+
+    SENT = "sent"  # the server accepted it
+    FAILED = "failed"  # a permanent refusal
+    TEMPORARY = "temporary"  # try again later (or give up after MAX_ATTEMPTS)
+    UNKNOWN = "unknown"  # lost after the final dot: the server may have it
+    NOT_TRIED = "not tried"  # claimed, but the server went away before the attempt
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one delivery attempt: ``attempts`` counts this one; ``error`` is the reply."""
+
+    subscriber_id: int
+    attempts: int
+    result: Result
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Due:
+    """A delivery whose time has come: who, and how many attempts were made before."""
+
+    subscriber_id: int
+    email: str
+    name: str
+    attempts: int
+
+
+def recover_in_flight(conn: sqlite3.Connection) -> int:
+    """Deliveries left ``sending`` by a dead process become ``unknown``; returns how many.
+
+    Call only while holding the send lock (otherwise a live send's rows would be taken).
+    """
+    with transaction(conn):
+        return conn.execute(
+            "UPDATE deliveries SET state = ?, updated_at = ?, "
+            "last_error = 'interrupted while in flight: the server may or may not have it' "
+            "WHERE state = ?",
+            (DeliveryState.UNKNOWN, to_db_time(now_utc()), DeliveryState.SENDING),
+        ).rowcount
+
+
+def retry_unknown(conn: sqlite3.Connection, issue_id: int) -> None:
+    """The issue's ``unknown`` deliveries become pending again (they may get a second copy)."""
+    conn.execute(
+        "UPDATE deliveries SET state = ?, next_attempt_at = NULL WHERE issue_id = ? AND state = ?",
+        (DeliveryState.PENDING, issue_id, DeliveryState.UNKNOWN),
+    )
+
+
+def create_rows(conn: sqlite3.Connection, issue_id: int, message_id: Callable[[int, int], str]) -> None:
+    """A pending delivery for every active subscriber without one, in batches of ids; none
+    once the issue is cancelled (a cancel drops pending rows: none may appear after it)."""
+    conn.create_function("nl_message_id", 1, lambda sid: message_id(issue_id, sid), deterministic=True)
+    stamp = to_db_time(now_utc())
+    top = conn.execute("SELECT coalesce(max(id), 0) FROM subscribers").fetchone()[0]
+    for low in range(0, top, CREATE_STEP):
+        with transaction(conn):
+            conn.execute(
+                "INSERT INTO deliveries (issue_id, subscriber_id, state, attempts, message_id, updated_at) "
+                "SELECT ?, s.id, ?, 0, nl_message_id(s.id), ? FROM subscribers s "
+                "WHERE s.status = ? AND s.id > ? AND s.id <= ? AND NOT EXISTS "
+                "(SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.subscriber_id = s.id) "
+                "AND EXISTS (SELECT 1 FROM issues WHERE id = ? AND state != ?)",
+                (issue_id, DeliveryState.PENDING, stamp, SubscriberStatus.ACTIVE, low, low + CREATE_STEP,
+                 issue_id, issue_id, IssueState.CANCELLED),
+            )
+    drop_departed(conn, issue_id)
+
+
+def drop_departed(conn: sqlite3.Connection, issue_id: int) -> None:
+    """Pending deliveries of people who unsubscribed are dropped: they will not be sent."""
+    with transaction(conn):
+        conn.execute(
+            "DELETE FROM deliveries WHERE issue_id = ? AND state = ? AND subscriber_id NOT IN "
+            "(SELECT id FROM subscribers WHERE status = ?)",
+            (issue_id, DeliveryState.PENDING, SubscriberStatus.ACTIVE),
+        )
+
+
+def counts(conn: sqlite3.Connection, issue_id: int) -> dict[DeliveryState, int]:
+    """Rows per state for an issue, every state present."""
+    found = dict(conn.execute(
+        "SELECT state, count(*) FROM deliveries WHERE issue_id = ? GROUP BY state", (issue_id,)
+    ).fetchall())
+    return {state: found.get(state, 0) for state in DeliveryState}
+
+
+_DUE = (
+    "FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id "
+    f"WHERE d.issue_id = ? AND d.state = '{DeliveryState.PENDING}' AND s.status = '{SubscriberStatus.ACTIVE}' "
+    "AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)"
+)
+
+
+def count_due(conn: sqlite3.Connection, issue_id: int, now: datetime) -> int:
+    """Deliveries of the issue that a send would attempt now."""
+    return conn.execute(f"SELECT count(*) {_DUE}", (issue_id, to_db_time(now))).fetchone()[0]
+
+
+def due_batch(conn: sqlite3.Connection, issue_id: int, now: datetime, after: int, size: int) -> list[Due]:
+    """The next ``size`` due deliveries after subscriber id ``after``, in subscriber order."""
+    rows = conn.execute(
+        f"SELECT d.subscriber_id, s.email, s.name, d.attempts {_DUE} AND d.subscriber_id > ? "
+        "ORDER BY d.subscriber_id LIMIT ?",
+        (issue_id, to_db_time(now), after, size),
+    ).fetchall()
+    return [Due(*row) for row in rows]
+
+
+def would_send(conn: sqlite3.Connection, issue_id: int, now: datetime, *, retry_unknown: bool,
+               show: int) -> tuple[int, list[str], int]:
+    """For a dry run: how many a send would mail now, the first ``show`` addresses, and how
+    many deferred deliveries are not due yet."""
+    moment = to_db_time(now)
+    where = (
+        "FROM subscribers s LEFT JOIN deliveries d ON d.issue_id = ? AND d.subscriber_id = s.id "
+        "WHERE s.status = ? AND (d.subscriber_id IS NULL OR (d.state = ? AND "
+        "(d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)) OR (? AND d.state = ?))"
+    )
+    args = (issue_id, SubscriberStatus.ACTIVE, DeliveryState.PENDING, moment, int(retry_unknown),
+            DeliveryState.UNKNOWN)
+    count = conn.execute(f"SELECT count(*) {where}", args).fetchone()[0]
+    first = [r[0] for r in conn.execute(f"SELECT s.email {where} ORDER BY s.id LIMIT ?", (*args, show))]
+    later = conn.execute(
+        "SELECT count(*) FROM deliveries WHERE issue_id = ? AND state = ? AND next_attempt_at > ?",
+        (issue_id, DeliveryState.PENDING, moment),
+    ).fetchone()[0]
+    return count, first, later
+
+
+class _Request:
+    """One worker's hand-in: the outcome to record and the subscriber to claim next."""
+
+    __slots__ = ("outcome", "claim", "done", "claimed")
+
+    def __init__(self, outcome: Outcome | None, claim: int | None):
+        self.outcome, self.claim, self.done, self.claimed = outcome, claim, False, False
+
+
+def decide(outcome: Outcome, now: datetime) -> tuple[DeliveryState, str | None, datetime | None]:
+    """The (state, last error, next attempt time) to store for ``outcome`` at ``now``: a
+    temporary failure waits :data:`BACKOFF`, and is given up after :data:`MAX_ATTEMPTS`."""
+    if outcome.result == Result.SENT:
+        return DeliveryState.SENT, None, None
+    if outcome.result == Result.FAILED:
+        return DeliveryState.FAILED, outcome.error, None
+    if outcome.result == Result.UNKNOWN:
+        return DeliveryState.UNKNOWN, outcome.error, None
+    if outcome.result == Result.NOT_TRIED:
+        return DeliveryState.PENDING, outcome.error, None
+    if outcome.attempts >= MAX_ATTEMPTS:
+        return DeliveryState.FAILED, f"gave up after {outcome.attempts} attempts: {outcome.error}", None
+    return DeliveryState.PENDING, outcome.error, now + BACKOFF[min(outcome.attempts, len(BACKOFF)) - 1]
+
+
+class Ledger:
+    """An issue's rows as one send writes them, shared by its worker threads.
+
+    ``clock`` gives the time retries are counted from; ``stopped`` tells whether claims are
+    still allowed; ``on_record(outcome, state)`` is called inside the transaction for every
+    outcome as it is written, and ``on_written()`` once per outcome after it committed (the
+    send's own counts, pausing and progress live with the caller).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, issue_id: int, *, clock: Callable[[], datetime],
+                 stopped: Callable[[], bool], on_record: Callable[[Outcome, DeliveryState], None],
+                 on_written: Callable[[], None]):
+        self.conn, self.issue_id = conn, issue_id
+        self.clock, self.stopped = clock, stopped
+        self.on_record, self.on_written = on_record, on_written
+        self.lock = threading.Lock()  # the SQLite connection
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Request] = []
+
+    def commit(self, outcome: Outcome | None, claim: int | None) -> bool:
+        """Record ``outcome`` and claim subscriber ``claim``'s delivery, in one transaction
+        shared with the workers waiting at the same time. True when the claim was made (the
+        row was still pending, the subscriber still active and the send not stopped)."""
+        request = _Request(outcome, claim)
+        with self._queue_lock:
+            self._queue.append(request)
+        with self.lock:
+            if not request.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write(batch)
+        return request.claimed
+
+    def read(self, after: int, size: int) -> list[Due]:
+        """:func:`due_batch` at the ledger's clock, over the shared connection."""
+        with self.lock:
+            return due_batch(self.conn, self.issue_id, self.clock(), after, size)
+
+    def _write(self, batch: list[_Request]) -> None:
+        stamp = to_db_time(now_utc())
+        with transaction(self.conn):
+            for request in batch:
+                if request.outcome is not None:
+                    self._store(stamp, request.outcome)
+            for request in batch:
+                request.claimed = request.claim is not None and not self.stopped() and self.conn.execute(
+                    "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ? "
+                    "WHERE issue_id = ? AND subscriber_id = ? AND state = ? AND EXISTS "
+                    "(SELECT 1 FROM subscribers WHERE id = ? AND status = ?)",
+                    (DeliveryState.SENDING, stamp, self.issue_id, request.claim, DeliveryState.PENDING,
+                     request.claim, SubscriberStatus.ACTIVE),
+                ).rowcount == 1
+        for request in batch:
+            request.done = True
+            if request.outcome is not None:
+                self.on_written()
+
+    def _store(self, stamp: str, outcome: Outcome) -> None:
+        state, error, next_attempt = decide(outcome, self.clock())
+        self.on_record(outcome, state)
+        undo_claim = 1 if outcome.result == Result.NOT_TRIED else 0  # the attempt was never made
+        self.conn.execute(
+            "UPDATE deliveries SET state = ?, attempts = attempts - ?, last_error = ?, next_attempt_at = ?, "
+            "updated_at = ? WHERE issue_id = ? AND subscriber_id = ?",
+            (state, undo_claim, error, to_db_time(next_attempt) if next_attempt else None, stamp,
+             self.issue_id, outcome.subscriber_id),
+        )

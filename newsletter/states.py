@@ -1,0 +1,57 @@
+"""The states of an issue, of one delivery and of a subscriber, and which moves each allows.
+
+Each enum's values are what the database stores (its CHECK constraints list the same words), so
+an enum member can be bound as a query parameter or compared with a stored value directly.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class IssueState(StrEnum):
+    """``draft`` (no send time) -> ``scheduled`` -> ``sending`` -> ``sent``; ``send-due`` marks a
+    scheduled issue more than ``max_lateness`` late ``missed``; ``cancelled`` is final."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+#: states from which an issue can be given a (new) send time
+SCHEDULABLE = frozenset({IssueState.DRAFT, IssueState.SCHEDULED, IssueState.MISSED})
+#: states from which what has not gone yet can be cancelled
+CANCELLABLE = frozenset({IssueState.DRAFT, IssueState.SCHEDULED, IssueState.MISSED, IssueState.SENDING})
+#: states from which ``send`` starts, resumes, or (for ``sent``) reaches subscribers who joined since
+SENDABLE = frozenset({IssueState.DRAFT, IssueState.SCHEDULED, IssueState.MISSED, IssueState.SENDING,
+                      IssueState.SENT})
+#: states in which subscribers without a delivery row yet still count as pending
+OPEN = frozenset({IssueState.DRAFT, IssueState.SCHEDULED, IssueState.MISSED, IssueState.SENDING})
+#: states whose frozen copy is public (the web view, ``/read`` of its articles)
+PUBLISHED = frozenset({IssueState.SENDING, IssueState.SENT})
+
+
+class DeliveryState(StrEnum):
+    """One (issue, subscriber) row: ``pending`` -> ``sending`` (claimed, committed before the
+    SMTP transaction) -> ``sent`` | ``failed`` | back to ``pending`` (retry later); a row left
+    ``sending`` by a process that died becomes ``unknown``."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+#: delivery counts as shown to users, in order (a row in flight counts as pending)
+SHOWN_DELIVERY_STATES = (DeliveryState.SENT, DeliveryState.PENDING, DeliveryState.FAILED,
+                         DeliveryState.UNKNOWN)
+
+
+class SubscriberStatus(StrEnum):
+    """Only ``active`` subscribers receive issues."""
+
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"

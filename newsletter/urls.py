@@ -1,0 +1,58 @@
+"""Every public URL of the app: its route pattern and the absolute link built on ``base_url``.
+
+The web blueprints register these same patterns, so a link written into an email and the view
+that answers it cannot drift apart. Editor pages are not here: they are never mailed, and
+Flask's ``url_for`` builds them.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from .config import Config
+
+UNSUBSCRIBE_HELP = "/unsubscribe"
+UNSUBSCRIBE = "/unsubscribe/<token>"
+WEBVIEW = "/issues/<int:issue_id>/view"
+READ = "/read/<slug>"
+
+_PLACEHOLDER = re.compile(r"<(?:[a-z]+:)?(\w+)>")
+
+
+def _link(config: Config, pattern: str, **values: object) -> str:
+    """``pattern`` with its ``<placeholders>`` filled (URL-quoted), on ``base_url``."""
+    path = _PLACEHOLDER.sub(lambda m: quote(str(values[m.group(1)]), safe=""), pattern)
+    return f"{config.base_url}{path}"
+
+
+def unsubscribe_url(config: Config, token: str | None = None) -> str:
+    """One subscriber's unsubscribe link; with no token, the page that explains how."""
+    if token is None:
+        return _link(config, UNSUBSCRIBE_HELP)
+    return _link(config, UNSUBSCRIBE, token=token)
+
+
+def webview_url(config: Config, issue_id: int | None, token: str | None = None) -> str:
+    """The public web view of an issue; ``token`` (an unsubscribe token) personalises it.
+
+    With no issue (a preview or a test copy) there is no web view yet: the site's front page.
+    """
+    if issue_id is None:
+        return f"{config.base_url}/"
+    url = _link(config, WEBVIEW, issue_id=issue_id)
+    return f"{url}?t={quote(token, safe='')}" if token else url
+
+
+def read_url(config: Config, slug: str) -> str:
+    """The public page of an article that has gone out in an issue."""
+    return _link(config, READ, slug=slug)
+
+
+def is_absolute(url: str) -> bool:
+    """An http(s) URL a reader's browser can open from anywhere (not a relative path)."""
+    return url.startswith(("https://", "http://"))
+
+
+def article_url(config: Config, slug: str, published: str) -> str:
+    """Where "Read the full article" goes: the article's published URL, else its page here."""
+    return published if is_absolute(published) else read_url(config, slug)
