@@ -140,6 +140,27 @@ def test_serve_prints_a_login_link_that_logs_in(token_app):
     assert client.get("/").status_code == 200
 
 
+def test_flask_run_prints_a_login_link_for_its_own_port(tmp_path):
+    """`flask --app newsletter run -p PORT` prints the one-time link as `serve` does, with that
+    port. The port is held by this test, so the server stops right after starting up."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from helpers import ROOT
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "FLASK_"))}
+        env.update(PYTHONPATH=str(ROOT), NEWSLETTER_SECRET_KEY="k")
+        proc = subprocess.run([sys.executable, "-m", "flask", "--app", "newsletter", "run", "-p", str(port)],
+                              capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    assert f" * Editor login (one-time link, valid 24 hours): http://127.0.0.1:{port}/login?token=" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize(
     "target",
     ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)",

@@ -5,6 +5,7 @@ imports the factory, never the reverse.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -60,15 +61,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_errors(app)
     app.jinja_env.filters.update(fmt.FILTERS)
     app.jinja_env.globals.update(newsletter_name=lambda: app.config["NEWSLETTER"]["newsletter"]["name"])
-    if _under_flask_run():
-        auth.announce(config, os.environ.get("FLASK_RUN_HOST") or "127.0.0.1",
-                      int(os.environ.get("FLASK_RUN_PORT") or 5000), under_flask=True)
+    address = _flask_run_address()
+    if address is not None:
+        auth.announce(config, *address)
     return app
 
 
-def _under_flask_run() -> bool:
-    """Started by ``flask --app newsletter run`` (Flask sets the variable for its commands)."""
-    return os.environ.get("FLASK_RUN_FROM_CLI") == "true" and "run" in sys.argv[1:]
+def _flask_run_address() -> tuple[str, int] | None:
+    """The (host, port) of ``flask --app newsletter run [--host H] [--port P]``, so that it
+    prints the login link as ``serve`` does; None under anything else."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true" or "run" not in sys.argv[1:]:
+        return None
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-h", "--host", default=os.environ.get("FLASK_RUN_HOST") or "127.0.0.1")
+    parser.add_argument("-p", "--port", default=os.environ.get("FLASK_RUN_PORT") or "5000")
+    known, _ = parser.parse_known_args(sys.argv[sys.argv.index("run") + 1:])
+    try:
+        return known.host, int(known.port)
+    except ValueError:
+        return None  # Flask itself reports the bad port
 
 
 def _load_config(overrides: dict | None) -> Config:

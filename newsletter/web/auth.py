@@ -195,14 +195,10 @@ def login_link(config: Config, host: str, port: int) -> str | None:
     return f"http://{host}:{port}/login?token={store_for(config).new_token()}"
 
 
-def announce(config: Config, host: str, port: int, *, under_flask: bool = False) -> None:
-    """Print how to log in, for the person who starts the server. Under ``flask run`` the
-    address is a guess (``FLASK_RUN_HOST``/``FLASK_RUN_PORT``, else Flask's defaults)."""
+def announce(config: Config, host: str, port: int) -> None:
+    """Print how to log in, for the person who starts the server."""
     link = login_link(config, host, port)
-    if link and under_flask:
-        print(f" * Editor login (one-time link, valid 24 hours): {link}"
-              " (on another address or port, keep the part from /login on)", flush=True)
-    elif link:
+    if link:
         print(f" * Editor login (one-time link, valid 24 hours): {link}", flush=True)
     else:
         print(" * Editor login: the password in NEWSLETTER_EDITOR_PASSWORD", flush=True)
