@@ -113,23 +113,26 @@ class SendReport:
         )
 
 
-class _Pacer:
-    """``rate`` messages per second over all threads (0: no limit)."""
+class Pacer:
+    """``rate`` messages per second over all threads (0: no limit): each :meth:`wait` takes
+    the next free slot, ``1 / rate`` seconds after the one before, and sleeps until it."""
 
-    def __init__(self, rate: float):
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep):
         self.interval = 1.0 / rate if rate > 0 else 0.0
-        self.next = time.monotonic()
+        self.clock, self.sleep = clock, sleep
+        self.next = clock()
         self.lock = threading.Lock()
 
     def wait(self) -> None:
         if not self.interval:
             return
         with self.lock:
-            now = time.monotonic()
+            now = self.clock()
             slot = max(self.next, now)
             self.next = slot + self.interval
         if slot > now:
-            time.sleep(slot - now)
+            self.sleep(slot - now)
 
 
 class SendRun:
@@ -147,7 +150,7 @@ class SendRun:
         self.queue: deque[Due] = deque()
         self.last = 0  # the highest subscriber id read so far (keyset paging)
         self.exhausted = False
-        self.pacer = _Pacer(config["smtp"]["rate_limit"])
+        self.pacer = Pacer(config["smtp"]["rate_limit"])
         self.report = SendReport(issue_id, subject=template.subject)
         self.fatal: BaseException | None = None
         self.streak = 0  # temporary failures in a row

@@ -52,6 +52,13 @@ class Recorder:
 
     def __post_init__(self):
         self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+
+    def wait_for_messages(self, count: int, timeout: float = 30.0) -> bool:
+        """Wait until the server has seen ``count`` messages end (DATA), or ``timeout``
+        seconds: whether it did."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self.data_count >= count, timeout)
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -85,6 +92,7 @@ class Recorder:
         with self.lock:
             self.data_count += 1
             number = self.data_count
+            self.changed.notify_all()
         if number in self.drop_421_at:
             server.transport.write(b"421 4.3.2 Service shutting down\r\n")
             server.transport.close()

@@ -1,7 +1,6 @@
 """Sending through a real SMTP server on 127.0.0.1 (aiosmtpd) with a real SQLite ledger."""
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -117,7 +116,7 @@ def test_faults_451_550_421_and_drops(tmp_path, pipelining):
         assert len(server.recipients()) == len(set(server.recipients())) == 117
 
         retried = run(cfg_path, "send", str(issue), "--retry-unknown")
-        assert retried.exit_code == 1 or retried.exit_code == 0
+        assert retried.exit_code == 0 and "unknown 1" in retried.stdout  # unknown again: not a failure
         assert server.recipients().count("user50@example.com") == 0  # still dropped by the server
         handler.drop_after_data.clear()
         retried = run(cfg_path, "send", str(issue), "--retry-unknown")
@@ -130,11 +129,9 @@ def test_never_answering_server_exits_3_nothing_marked(tmp_path):
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 20)
         issue = make_issue(conn)
-        started = time.monotonic()
         result = run(cfg_path, "send", str(issue))
         assert result.exit_code == 3
         assert result.stderr.startswith("error: SMTP server 127.0.0.1") and "Traceback" not in result.output
-        assert time.monotonic() - started < 10
         assert states(conn, issue) == {"pending": 20}
 
 
@@ -244,14 +241,24 @@ def test_outbox_backend_writes_a_maildir(tmp_path):
 
 
 def test_rate_limit_paces_all_connections(tmp_path):
+    """One pacer for every connection: 4 threads x 5 messages at 40/s get 20 distinct slots
+    1/40 s apart (a frozen fake clock records the sleeps: no wall-clock timing)."""
+    import threading
+
+    slept: list[float] = []
+    pacer = delivery.Pacer(40.0, clock=lambda: 100.0, sleep=slept.append)
+    threads = [threading.Thread(target=lambda: [pacer.wait() for _ in range(5)]) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(slept) == pytest.approx([k / 40 for k in range(1, 20)])  # the first goes at once
     with smtp_server() as (port, server):
         cfg_path = write_config(tmp_path, port, rate_limit=40.0)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 20)
         issue = make_issue(conn)
-        started = time.monotonic()
         assert delivery.send_issue(conn, cfg, issue).sent == 20
-        assert time.monotonic() - started >= 19 / 40
 
 
 def test_unknown_issue_and_cancelled_issue_are_input_errors(tmp_path):

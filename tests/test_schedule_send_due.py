@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -129,9 +128,7 @@ def test_killed_send_due_is_finished_by_the_next_without_duplicates(site, smtp):
     smtp.delay = 0.01
     issue_id = site.create(datetime.now(UTC) - timedelta(minutes=1))
     proc = site.popen("send-due")
-    deadline = time.monotonic() + 60
-    while len(smtp.received) < 40 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
+    assert smtp.wait_for_messages(40, timeout=60)
     assert proc.poll() is None, "send-due finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
@@ -231,9 +228,7 @@ def test_cancel_during_a_send_stops_what_has_not_gone(site, smtp):
     smtp.delay = 0.01
     issue_id = site.create(datetime.now(UTC) - timedelta(minutes=1))
     proc = site.popen("send-due")
-    deadline = time.monotonic() + 60
-    while len(smtp.received) < 30 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
+    assert smtp.wait_for_messages(30, timeout=60)
     cancelled = site.run("issue", "cancel", str(issue_id))
     assert cancelled.returncode == 0, cancelled.stderr
     proc.communicate(timeout=120)
