@@ -57,8 +57,9 @@ def main() -> None:
     ]
     for name, run, goal in cases:
         times = timed(run, args.runs)
+        suffix = f" ({goal})" if goal else ""
         print(f"{name}: {statistics.median(times) * 1000:.1f} ms median, "
-              f"{max(times) * 1000:.1f} ms slowest of {len(times)}" + (f" ({goal})" if goal else ""))
+              f"{max(times) * 1000:.1f} ms slowest of {len(times)}{suffix}")
 
 
 if __name__ == "__main__":
