@@ -8,6 +8,7 @@ import pytest
 
 from newsletter import check
 from newsletter.check import check_html, check_message, contrast_ratio, parse_color
+from newsletter.check.content_rules import similarity_rules
 from newsletter.compose import TOKENS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
@@ -147,12 +148,12 @@ def test_gmail_clipping_warns_before_the_limit():
 
 def test_text_similarity_thresholds():
     html = "alpha beta gamma delta epsilon zeta eta theta iota kappa"
-    assert check._similarity_rules(html, html + " https://example.com/x") == []
+    assert similarity_rules(html, html + " https://example.com/x") == []
     # 6 shared words of 10 in all: 60 %, just enough; 5 of 11 (45 %) warns
-    assert check._similarity_rules(html, "alpha beta gamma delta epsilon zeta") == []
-    [warn] = check._similarity_rules(html, "alpha beta gamma delta epsilon lambda")
+    assert similarity_rules(html, "alpha beta gamma delta epsilon zeta") == []
+    [warn] = similarity_rules(html, "alpha beta gamma delta epsilon lambda")
     assert warn.severity == "warning" and "45%" in warn.message and "lambda" in warn.message
-    [error] = check._similarity_rules(html, "alpha beta mu nu xi omicron")
+    [error] = similarity_rules(html, "alpha beta mu nu xi omicron")
     assert error.severity == "error" and error.rule == "text-html-mismatch"
 
 

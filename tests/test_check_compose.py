@@ -1,8 +1,6 @@
 """The checker on what the composer makes: the seed and every sample article pass with no error."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from newsletter import check, compose, mail
@@ -20,16 +18,12 @@ def errors(findings):
     return [f.line() for f in findings if f.severity == "error"]
 
 
-def test_seed_has_no_errors_and_is_checked_fast(config):
-    article = load_article(SEED)
-    compose.render_issue([article], config)  # warm the composer: its first render parses CSS
-    started = time.perf_counter()
-    findings = check.check_article(article, config)
-    elapsed = time.perf_counter() - started
+def test_seed_has_no_errors(config):
+    # how fast the check runs is bench/check.py's figure, not a test
+    findings = check.check_article(load_article(SEED), config)
     assert errors(findings) == []
     # development config: http base_url is a warning, never an error
     assert {f.rule for f in findings} == {"base-url-https", "list-unsubscribe"}
-    assert elapsed < 0.5
 
 
 def test_samples_exist():

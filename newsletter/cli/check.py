@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..check import Finding, check_article, check_html, check_message
+from ..check import Finding, check_article, check_html, check_message, sort_findings
 from ..errors import InputError
 from .context import current_config, current_db
 
@@ -42,10 +42,9 @@ def check_command(ctx: click.Context, targets: tuple[str, ...], emls: tuple[str,
     for target in targets:
         results.append((target, check_article(target, config)))
     several = len(results) > 1
-    findings = sorted(
-        (Finding(f.severity, f.rule, f"{name}: {f.message}" if several else f.message)
-         for name, found in results for f in found),
-        key=lambda f: f.severity != "error",
+    findings = sort_findings(
+        Finding(f.severity, f.rule, f"{name}: {f.message}" if several else f.message)
+        for name, found in results for f in found
     )
     if as_json:
         click.echo(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))

@@ -6,12 +6,11 @@ import email.policy
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
+from ..check import GMAIL_CLIP, Finding, check_composed
 from ..compose import RenderedIssue
 from ..config import Config
 from . import darkmode
 
-#: Gmail clips a message whose HTML is larger than this ("[Message clipped] View entire message").
-GMAIL_CLIP_BYTES = 102 * 1024
 FRAME_HEAD = '<base target="_blank">'
 
 
@@ -24,7 +23,7 @@ class Preview:
     html: str
     text: str
     raw: bytes
-    findings: list = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def html_bytes(self) -> int:
@@ -32,11 +31,11 @@ class Preview:
 
     @property
     def clip_percent(self) -> int:
-        return min(100, round(100 * self.html_bytes / GMAIL_CLIP_BYTES))
+        return min(100, round(100 * self.html_bytes / GMAIL_CLIP))
 
     @property
     def clipped(self) -> bool:
-        return self.html_bytes > GMAIL_CLIP_BYTES
+        return self.html_bytes > GMAIL_CLIP
 
     @property
     def raw_bytes(self) -> int:
@@ -62,13 +61,11 @@ class Preview:
 
 def build(config: Config, rendered: RenderedIssue, issue_id: int | None = None) -> Preview:
     """The sample subscriber's copy of ``rendered``, read back from the very bytes sent."""
-    from .. import check, mail
+    from .. import mail
 
     raw = mail.sample_message(rendered, config, issue_id)
     message = email.message_from_bytes(raw, policy=email.policy.default)
     name, address = parseaddr(str(message["From"]))
-    findings = sorted(check.check_message(raw, config=config) + check.check_base_url(config),
-                      key=lambda f: f.severity != "error")
     return Preview(
         from_name=name or address,
         from_address=address,
@@ -77,5 +74,5 @@ def build(config: Config, rendered: RenderedIssue, issue_id: int | None = None) 
         html=message.get_body(("html",)).get_content(),
         text=message.get_body(("plain",)).get_content(),
         raw=raw,
-        findings=findings,
+        findings=check_composed(raw, config),
     )

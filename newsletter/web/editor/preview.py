@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from ... import compose, delivery, issues, testers
+from ...check import GMAIL_CLIP
 from ...errors import NewsletterError
 from .. import preview as previews
 from ..db import get_db
@@ -77,7 +78,7 @@ def _page(preview: previews.Preview, **context):
         render_template(
             "web/preview.html",
             p=preview,
-            clip_limit=previews.GMAIL_CLIP_BYTES,
+            clip_limit=GMAIL_CLIP,
             addresses=testers.saved(get_db()),
             **context,
         )
