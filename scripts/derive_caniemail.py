@@ -1,7 +1,8 @@
 """Derive newsletter/data/caniemail.json from caniemail's features.json.
 
-Usage: python scripts/derive_caniemail.py [FEATURES_JSON] [OUT_JSON]
-(defaults: ../shared/data/caniemail/features.json and newsletter/data/caniemail.json).
+Usage: python scripts/derive_caniemail.py FEATURES_JSON [OUT_JSON]
+(FEATURES_JSON: caniemail's support tables saved as one JSON object, slug -> feature, as read
+from the front matter of its ``_features/*.md``; OUT_JSON defaults to newsletter/data/caniemail.json).
 
 Keeps only what ``newsletter.check`` needs: for each feature that some target client does not
 fully support, the current support value per target client (``n`` not supported, ``a`` partial)
@@ -17,7 +18,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_IN = ROOT.parent / "shared" / "data" / "caniemail" / "features.json"
 DEFAULT_OUT = ROOT / "newsletter" / "data" / "caniemail.json"
 
 #: client key -> (label, caniemail family, platform, versions to use (None = latest))
@@ -72,7 +72,9 @@ def derive(features: dict) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    src = Path(argv[1]) if len(argv) > 1 else DEFAULT_IN
+    if len(argv) < 2:
+        sys.exit(f"usage: {argv[0]} FEATURES_JSON [OUT_JSON]")
+    src = Path(argv[1])
     dst = Path(argv[2]) if len(argv) > 2 else DEFAULT_OUT
     data = derive(json.loads(src.read_text(encoding="utf-8")))
     dst.write_text(json.dumps(data, indent=0, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -13,7 +13,7 @@ from newsletter.compose import TOKENS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_FEATURES = ROOT.parent / "shared" / "data" / "caniemail" / "features.json"
+SAMPLE_FEATURES = ROOT / "tests" / "fixtures" / "caniemail" / "features-sample.json"
 
 BROKEN = sorted(
     p for p in FIXTURES.iterdir()
@@ -168,13 +168,19 @@ def test_base_url_warns_unless_https(config):
     assert "development" not in check.check_base_url(public)[0].message
 
 
-@pytest.mark.skipif(not SHARED_FEATURES.is_file(), reason="no ../shared caniemail data here")
-def test_shipped_support_table_is_derived_from_the_shared_data(tmp_path):
+def test_shipped_support_table_is_what_the_script_derives_from_caniemail():
+    """tests/fixtures/caniemail holds eight features of the caniemail source (MIT, notice kept
+    beside them): the script derives from them exactly the entries the shipped table has."""
     import runpy
 
     script = runpy.run_path(str(ROOT / "scripts" / "derive_caniemail.py"))
-    derived = script["derive"](json.loads(SHARED_FEATURES.read_text(encoding="utf-8")))
-    assert derived == check.support_data()
+    source = json.loads(SAMPLE_FEATURES.read_text(encoding="utf-8"))
+    derived = script["derive"](source)
+    shipped = check.support_data()
+    assert derived["clients"] == shipped["clients"]
+    assert derived["features"] == {slug: shipped["features"][slug] for slug in source if slug in shipped["features"]}
+    assert set(derived["features"]) == set(source) & set(shipped["features"])
+    assert len(derived["features"]) >= 6  # most of the sample is not fully supported somewhere
     assert "MIT License" in (ROOT / "newsletter" / "data" / "LICENSE-caniemail").read_text()
 
 
