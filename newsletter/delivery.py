@@ -230,7 +230,7 @@ class SendRun:
         """Send one message; its outcome. 421 or a drop: reconnect, try once more."""
         sid, attempts = due.subscriber_id, due.attempts + 1
         try:
-            message = self.template.personalize(sid, due.email, due.name)
+            message = self.template.personalize(sid, due.email, due.name, due.key)
         except HeaderError as exc:
             return Outcome(sid, attempts, Result.FAILED, str(exc))
         try:

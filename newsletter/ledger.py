@@ -56,6 +56,7 @@ class Due:
     subscriber_id: int
     email: str
     name: str
+    key: str
     attempts: int
 
 
@@ -134,7 +135,7 @@ def count_due(conn: sqlite3.Connection, issue_id: int, now: datetime) -> int:
 def due_batch(conn: sqlite3.Connection, issue_id: int, now: datetime, after: int, size: int) -> list[Due]:
     """The next ``size`` due deliveries after subscriber id ``after``, in subscriber order."""
     rows = conn.execute(
-        f"SELECT d.subscriber_id, s.email, s.name, d.attempts {_DUE} AND d.subscriber_id > ? "
+        f"SELECT d.subscriber_id, s.email, s.name, s.key, d.attempts {_DUE} AND d.subscriber_id > ? "
         "ORDER BY d.subscriber_id LIMIT ?",
         (issue_id, to_db_time(now), after, size),
     ).fetchall()

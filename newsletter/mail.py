@@ -27,7 +27,7 @@ from . import urls
 from .compose import TOKENS, RenderedIssue
 from .config import Config
 from .errors import HeaderError
-from .signing import unsubscribe_signer
+from .signing import subscriber_signer
 
 #: characters no header value may carry: C0 controls but TAB, DEL, NEL and Unicode line breaks
 FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
@@ -36,7 +36,7 @@ _TOKEN_SPLIT = re.compile("(" + "|".join(re.escape(t) for t in TOKENS.values()) 
 _KEY_OF_TOKEN = {token: key for key, token in TOKENS.items()}
 _ATEXT_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]*$")
 _PRINTABLE_ASCII = re.compile(r"^[\x20-\x7e]*$")
-SAMPLE = (0, "subscriber@example.com", "Sample Subscriber")  # previews, compose, check
+SAMPLE = (0, "subscriber@example.com", "Sample Subscriber", "sample")  # previews, compose, check
 TEST_PREFIX = "[TEST] "
 
 
@@ -196,7 +196,7 @@ class MessageTemplate:
         self.subject = TEST_PREFIX + subject if test else subject
         self.domain = self.envelope_from.rpartition("@")[2]
         self._message_id = message_ids(config)
-        self._sign = unsubscribe_signer(config)
+        self._sign = subscriber_signer(config, "unsubscribe")
         if not _PRINTABLE_ASCII.match(check_header("newsletter.base_url", config.base_url)):
             raise HeaderError("newsletter.base_url: must be ASCII (write an international domain in punycode)")
         list_label = re.sub(r"[^a-z0-9-]+", "-", self.envelope_from.partition("@")[0].lower()).strip("-")
@@ -232,9 +232,10 @@ class MessageTemplate:
             return make_msgid(domain=self.domain)
         return self._message_id(self.issue_id, subscriber_id)
 
-    def recipient_values(self, subscriber_id: int, email: str, name: str = "") -> dict[str, str]:
-        """One recipient's values for the placeholders (see ``compose.TOKENS``)."""
-        token = self._sign(subscriber_id, email)
+    def recipient_values(self, email: str, name: str = "", key: str = "") -> dict[str, str]:
+        """One recipient's values for the placeholders (see ``compose.TOKENS``); ``key`` is
+        the subscriber's random key, which their links carry (signed) instead of the address."""
+        token = self._sign(key)
         return {
             "name": name,
             "email": email,
@@ -242,9 +243,9 @@ class MessageTemplate:
             "webview_url": urls.webview_url(self.config, self.issue_id, token),
         }
 
-    def personalize(self, subscriber_id: int, email: str, name: str = "") -> bytes:
+    def personalize(self, subscriber_id: int, email: str, name: str = "", key: str = "") -> bytes:
         """The whole message for one recipient, CRLF line ends, ready for SMTP."""
-        values = self.recipient_values(subscriber_id, email, name)
+        values = self.recipient_values(email, name, key)
         unsubscribe = values["unsubscribe_url"]
         text, html = {}, {}
         for key in self._keys:

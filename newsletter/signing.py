@@ -1,5 +1,11 @@
 """Signing keys and the signed tokens in public links (the URLs themselves: :mod:`urls`).
 
+A link names a subscriber by their random key (``subscribers.key``), never by address: the
+token is ``KEY.SIGNATURE`` (itsdangerous, one salt per purpose), so proxies and access logs
+that see the URL learn nothing about who it belongs to. Unsubscribe links mailed before keys
+existed (``base64([id, "address"]).SIGNATURE``) keep working: :func:`read_subscriber_token`
+still reads them.
+
 Tokens are signed with itsdangerous. Keys come from ``NEWSLETTER_SECRET_KEY``; key rotation:
 the variable may hold several keys separated by commas, newest first
 (``NEWSLETTER_SECRET_KEY="new-key,old-key"``): the first signs, every one verifies, so links
@@ -8,8 +14,6 @@ install) a random key is generated once and kept in ``<instance>/secret_key`` (m
 """
 from __future__ import annotations
 
-import hmac
-import json
 import os
 import secrets
 import threading
@@ -17,8 +21,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from itsdangerous import BadSignature, URLSafeSerializer
-from itsdangerous.encoding import base64_encode
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
 from .config import Config
 from .errors import ConfigError, InputError
@@ -60,41 +65,57 @@ def _instance_key(path: Path) -> str:
     return key
 
 
+@dataclass(frozen=True)
+class SubscriberRef:
+    """Who a link names: a subscriber key (current links) or, in links mailed before keys
+    existed, a subscriber id with the address it was sent to."""
+
+    key: str | None = None
+    subscriber_id: int | None = None
+    email: str | None = None
+
+
+#: what a link is for; each signs with its own salt, so one kind of token never passes for another
+PURPOSES = frozenset({"unsubscribe"})
+
+
+@lru_cache(maxsize=16)
+def _signer(keys: tuple[str, ...], purpose: str) -> Signer:
+    # itsdangerous signs with the last key of the list and verifies with all of them
+    return Signer(list(reversed(keys)), salt=f"newsletter.{purpose}.v2")
+
+
+def subscriber_signer(config: Config, purpose: str) -> Callable[[str], str]:
+    """A function (subscriber key) -> token for links of ``purpose``, keys read once."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown link purpose {purpose!r}")
+    signer = _signer(tuple(secret_keys(config)), purpose)
+    return lambda key: signer.sign(key).decode("ascii")
+
+
+def read_subscriber_token(config: Config, purpose: str, token: str) -> SubscriberRef:
+    """Who a ``purpose`` token names; InputError when forged, altered or malformed."""
+    keys = tuple(secret_keys(config))
+    try:
+        return SubscriberRef(key=_signer(keys, purpose).unsign(token).decode("ascii"))
+    except (BadSignature, UnicodeDecodeError):
+        pass
+    if purpose == "unsubscribe":  # a link mailed before subscribers had keys
+        subscriber_id, email = _read_legacy_unsubscribe(keys, token)
+        return SubscriberRef(subscriber_id=subscriber_id, email=email)
+    raise InputError(f"{purpose} link: invalid or altered token")
+
+
 @lru_cache(maxsize=8)
 def _serializer(keys: tuple[str, ...]) -> URLSafeSerializer:
-    # itsdangerous signs with the last key of the list and verifies with all of them
+    """The first unsubscribe format's serializer (read only)."""
     return URLSafeSerializer(list(reversed(keys)), salt="newsletter.unsubscribe")
 
 
-@lru_cache(maxsize=8)
-def _mac(keys: tuple[str, ...]):
-    signer = _serializer(keys).make_signer()
-    return hmac.new(signer.derive_key(), digestmod=signer.digest_method)
-
-
-def unsubscribe_signer(config: Config) -> Callable[[int, str], str]:
-    """A function (subscriber id, email) -> unsubscribe token, with the keys read once.
-
-    Each token is what ``_serializer(keys).dumps([id, email])`` gives (never zlib-compressed,
-    which ``loads`` accepts all the same); the HMAC key is derived once, not per recipient.
-    """
-    keys = tuple(secret_keys(config))
-    base_mac = _mac(keys)
-
-    def sign(subscriber_id: int, email: str) -> str:
-        # the serializer's compact JSON of [id, email], written directly
-        payload = base64_encode(f"[{int(subscriber_id)},{json.dumps(email, ensure_ascii=False)}]".encode())
-        mac = base_mac.copy()
-        mac.update(payload)
-        return (payload + b"." + base64_encode(mac.digest())).decode("ascii")
-
-    return sign
-
-
-def read_unsubscribe_token(config: Config, token: str) -> tuple[int, str]:
-    """(subscriber id, email) named by a token; InputError when forged, altered or malformed."""
+def _read_legacy_unsubscribe(keys: tuple[str, ...], token: str) -> tuple[int, str]:
+    """(subscriber id, email) of an unsubscribe token of the first format."""
     try:
-        value = _serializer(tuple(secret_keys(config))).loads(token)
+        value = _serializer(keys).loads(token)
     except BadSignature:
         raise InputError("unsubscribe link: invalid or altered token") from None
     if (

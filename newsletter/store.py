@@ -71,6 +71,16 @@ MIGRATIONS: list[str] = [
         SELECT RAISE(IGNORE);
     END;
     """,
+    # 3: each subscriber gets a random key: links name it, never the address
+    """
+    ALTER TABLE subscribers ADD COLUMN key TEXT;
+    UPDATE subscribers SET key = lower(hex(randomblob(12))) WHERE key IS NULL;
+    CREATE UNIQUE INDEX subscribers_key ON subscribers (key);
+    CREATE TRIGGER subscribers_key_given AFTER INSERT ON subscribers WHEN NEW.key IS NULL
+    BEGIN
+        UPDATE subscribers SET key = lower(hex(randomblob(12))) WHERE id = NEW.id;
+    END;
+    """,
 ]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import re
+import secrets
 import sqlite3
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,6 +28,7 @@ from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from .errors import InputError
+from .signing import SubscriberRef
 from .store import now_utc, to_db_time, transaction
 
 STATUSES = ("active", "unsubscribed")
@@ -42,13 +44,19 @@ class Subscriber:
     status: str
     subscribed_at: str
     unsubscribed_at: str | None
+    key: str  # random: what links name them by (see signing)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "Subscriber":
-        return cls(*(row[k] for k in ("id", "email", "name", "status", "subscribed_at", "unsubscribed_at")))
+        return cls(*(row[k] for k in ("id", "email", "name", "status", "subscribed_at", "unsubscribed_at", "key")))
 
 
-_COLUMNS = "id, email, name, status, subscribed_at, unsubscribed_at"
+_COLUMNS = "id, email, name, status, subscribed_at, unsubscribed_at, key"
+
+
+def new_key() -> str:
+    """A fresh random subscriber key (24 hex digits, as the database makes them)."""
+    return secrets.token_hex(12)
 
 
 def normalize_email(text: str) -> str:
@@ -120,6 +128,16 @@ def get(conn: sqlite3.Connection, subscriber_id: int) -> Subscriber | None:
     return Subscriber.from_row(row) if row else None
 
 
+def named_by(conn: sqlite3.Connection, ref: SubscriberRef) -> Subscriber | None:
+    """The subscriber a link names (by key; or, in an old link, by id and the address it was
+    sent to), if they still exist."""
+    if ref.key is not None:
+        row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE key = ?", (ref.key,)).fetchone()
+        return Subscriber.from_row(row) if row else None
+    found = get(conn, ref.subscriber_id) if ref.subscriber_id is not None else None
+    return found if found is not None and found.email.lower() == (ref.email or "").lower() else None
+
+
 def add(
     conn: sqlite3.Connection,
     email: str,
@@ -146,9 +164,9 @@ def add(
         ).fetchone()
         if row is None:
             cur = conn.execute(
-                "INSERT INTO subscribers (email, email_key, name, status, subscribed_at)"
-                " VALUES (?, ?, ?, 'active', ?)",
-                (normalized, email_key(normalized), name, stamp),
+                "INSERT INTO subscribers (email, email_key, name, status, subscribed_at, key)"
+                " VALUES (?, ?, ?, 'active', ?, ?)",
+                (normalized, email_key(normalized), name, stamp, new_key()),
             )
             outcome, sid = "added", cur.lastrowid
         else:
@@ -338,9 +356,9 @@ def import_rows(
     with transaction(conn):
         before = conn.total_changes
         conn.executemany(
-            "INSERT INTO subscribers (email, email_key, name, status, subscribed_at)"
-            " VALUES (?, ?, ?, 'active', ?) ON CONFLICT (email_key) DO NOTHING",
-            ((email, key, name, stamp) for email, key, name in rows),
+            "INSERT INTO subscribers (email, email_key, name, status, subscribed_at, key)"
+            " VALUES (?, ?, ?, 'active', ?, ?) ON CONFLICT (email_key) DO NOTHING",
+            ((email, key, name, stamp, new_key()) for email, key, name in rows),
         )
         new = conn.total_changes - before
         before = conn.total_changes

@@ -61,7 +61,7 @@ def compose(slugs_or_paths: tuple[str, ...], out_dir: str, digest: bool, subject
     for group in groups:
         rendered = render_issue(group, config, subject=subject)
         template = MessageTemplate(rendered, config)
-        html, text = rendered.fill(template.recipient_values(*SAMPLE))
+        html, text = rendered.fill(template.recipient_values(*SAMPLE[1:]))
         stem = folder / group[0].slug
         files = {".html": html.encode("utf-8"), ".txt": text.encode("utf-8"), ".eml": template.sample()}
         try:

@@ -18,7 +18,7 @@ from .. import content, issues, subscribers, urls
 from ..compose import TOKENS, article_view, text_direction
 from ..config import Config
 from ..errors import ContentError, InputError
-from ..signing import read_unsubscribe_token
+from ..signing import read_subscriber_token
 from ..states import PUBLISHED, SubscriberStatus
 from .auth import logged_in
 from .db import get_db
@@ -39,11 +39,9 @@ def _page(template: str, status: int = 200, **values):
 
 
 def _subscriber_of(conn: sqlite3.Connection, token: str) -> subscribers.Subscriber | None:
-    """The subscriber an unsubscribe token names, if the token is genuine and they still exist
-    with that address; InputError for a forged, altered or malformed token."""
-    subscriber_id, email = read_unsubscribe_token(_config(), token)
-    found = subscribers.get(conn, subscriber_id)
-    return found if found is not None and found.email.lower() == email.lower() else None
+    """The subscriber an unsubscribe token names, if the token is genuine and they still
+    exist; InputError for a forged, altered or malformed token."""
+    return subscribers.named_by(conn, read_subscriber_token(_config(), "unsubscribe", token))
 
 
 @bp.route(urls.UNSUBSCRIBE_HELP)
@@ -56,12 +54,12 @@ def unsubscribe_help():
 def unsubscribe(token: str):
     conn = get_db()
     try:
-        email = read_unsubscribe_token(_config(), token)[1]
         found = _subscriber_of(conn, token)
     except InputError:
         return _page("message.html", 400, title="Invalid link",
                      message="This unsubscribe link is not valid. Copy the whole link from the "
                      "message, or use the link in a more recent message.")
+    email = found.email if found is not None else ""
     if request.method == "GET":  # only shows the button; changes nothing
         if found is not None and found.status == SubscriberStatus.UNSUBSCRIBED:
             return _page("done.html", email=email)
