@@ -105,7 +105,7 @@ def setup(tmp: Path, port: int, subscribers: int):
         },
         environ={"NEWSLETTER_SECRET_KEY": "bench"},
     )
-    conn = store.connect(config.database_path)
+    conn = store.connect(config)
     stamp = store.to_db_time(store.now_utc())
     with store.transaction(conn):
         conn.executemany(

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "database": {
         "path": "instance/newsletter.db",
+        "url": "",
     },
     "smtp": {
         "backend": "outbox",
@@ -101,12 +102,18 @@ class Config:
         return Path(self.values["database"]["path"])
 
     @property
+    def database_url(self) -> str:
+        """The PostgreSQL database (``postgresql://…``), or "" for the SQLite file."""
+        return self.values["database"]["url"]
+
+    @property
     def outbox_path(self) -> Path:
         return Path(self.values["smtp"]["outbox"])
 
     @property
     def instance_path(self) -> Path:
-        """Folder for state the app keeps (the database's folder)."""
+        """Folder for state the app keeps (the SQLite file's folder, used for the secret key,
+        the outbox and logs even when the database is PostgreSQL)."""
         return self.database_path.parent
 
     @property
@@ -222,6 +229,20 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
             f"{where}: schedule.timezone {values['schedule']['timezone']!r} is not a known time zone"
         ) from None
     parse_duration(values["schedule"]["max_lateness"], f"{where}: schedule.max_lateness")
+    _check_database_url(where, values["database"]["url"])
     base = values["newsletter"]["base_url"]
     if not re.match(r"^https?://[^/\s]+", base):
         raise ConfigError(f"{where}: newsletter.base_url must start with http:// or https://")
+
+
+def _check_database_url(where: str, url: str) -> None:
+    """A PostgreSQL URL without a password (libpq reads it from PGPASSWORD or ~/.pgpass)."""
+    if not url:
+        return
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(f"{where}: database.url must start with postgresql:// (or be empty for SQLite)")
+    if parts.password is not None:
+        raise ConfigError(f"{where}: database.url must not hold a password; set PGPASSWORD or use ~/.pgpass")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -27,7 +26,7 @@ from .errors import HeaderError, InputError, NewsletterError, TransportError
 from .ledger import Due, Outcome, Result
 from .mail import MessageTemplate, message_ids
 from .states import SENDABLE, DeliveryState
-from .store import now_utc, transaction
+from .store import Connection, now_utc, transaction
 from .transport import ConnectionLost, PermanentFailure, TemporaryFailure, Uncertain, open_transport
 
 #: this many temporary failures in a row (no success between) pause the send
@@ -139,7 +138,7 @@ class SendRun:
     """One run of :func:`send_issue`: the workers, the queue of due deliveries they share, and
     the run's report. A fatal error (server gone, a bug) in any worker stops them all."""
 
-    def __init__(self, conn: sqlite3.Connection, config: Config, issue_id: int, template: MessageTemplate,
+    def __init__(self, conn: Connection, config: Config, issue_id: int, template: MessageTemplate,
                  now: datetime | None, progress: Callable[[int, int], None] | None, total: int):
         self.template, self.fixed_now = template, now
         self.progress, self.total, self.done = progress, total, 0
@@ -271,7 +270,7 @@ class SendRun:
             raise self.fatal
 
 
-def _issue_for_sending(conn: sqlite3.Connection, config: Config, issue_id: int,
+def _issue_for_sending(conn: Connection, config: Config, issue_id: int,
                        now: datetime | None) -> tuple[issues.Issue, RenderedIssue]:
     issue = issues.get(conn, issue_id)
     if issue.state not in SENDABLE:
@@ -280,7 +279,7 @@ def _issue_for_sending(conn: sqlite3.Connection, config: Config, issue_id: int,
 
 
 def send_issue(
-    conn: sqlite3.Connection,
+    conn: Connection,
     config: Config,
     issue_id: int,
     *,
@@ -338,7 +337,7 @@ class DryRun:
 
 
 def dry_run(
-    conn: sqlite3.Connection, config: Config, issue_id: int, *, retry_unknown: bool = False,
+    conn: Connection, config: Config, issue_id: int, *, retry_unknown: bool = False,
     now: datetime | None = None, show: int = 5,
 ) -> DryRun:
     """Who a send would go to now (count and first addresses) and with what subject; no changes."""

@@ -8,7 +8,6 @@ view show exactly what was sent (:func:`rendered`).
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath
@@ -27,7 +26,7 @@ from .states import (
     IssueState,
     SubscriberStatus,
 )
-from .store import from_db_time, now_utc, to_db_time, transaction
+from .store import Connection, Row, from_db_time, now_utc, to_db_time, transaction
 
 @dataclass(frozen=True)
 class Issue:
@@ -41,7 +40,7 @@ class Issue:
     finished_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Issue":
+    def from_row(cls, row: Row) -> "Issue":
         return cls(
             id=row["id"],
             subject=row["subject"],
@@ -70,7 +69,7 @@ def article_ref(ref: str, content_dir: Path) -> tuple[Article, str]:
 
 
 def create(
-    conn: sqlite3.Connection,
+    conn: Connection,
     articles: list[str],
     *,
     subject: str = "",
@@ -83,8 +82,9 @@ def create(
     if "\n" in subject or "\r" in subject or "\0" in subject:
         raise InputError("subject: must be one line")
     with transaction(conn):
-        cur = conn.execute(
-            "INSERT INTO issues (subject, articles, state, send_at, created_at) VALUES (?, ?, ?, ?, ?)",
+        row = conn.execute(
+            "INSERT INTO issues (subject, articles, state, send_at, created_at) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING id",
             (
                 subject.strip(),
                 json.dumps(list(articles)),
@@ -92,11 +92,11 @@ def create(
                 to_db_time(send_at) if send_at else None,
                 to_db_time(now or now_utc()),
             ),
-        )
-    return cur.lastrowid
+        ).fetchone()
+    return row[0]
 
 
-def get(conn: sqlite3.Connection, issue_id: int) -> Issue:
+def get(conn: Connection, issue_id: int) -> Issue:
     """The issue with this id; InputError when there is none."""
     row = conn.execute(f"SELECT {_COLUMNS} FROM issues WHERE id = ?", (issue_id,)).fetchone()
     if row is None:
@@ -104,7 +104,7 @@ def get(conn: sqlite3.Connection, issue_id: int) -> Issue:
     return Issue.from_row(row)
 
 
-def list_issues(conn: sqlite3.Connection, state: IssueState | None = None) -> list[Issue]:
+def list_issues(conn: Connection, state: IssueState | None = None) -> list[Issue]:
     """Issues, newest first (issues are few; subscribers are what is never loaded whole)."""
     if state:
         rows = conn.execute(f"SELECT {_COLUMNS} FROM issues WHERE state = ? ORDER BY id DESC", (state,))
@@ -113,7 +113,7 @@ def list_issues(conn: sqlite3.Connection, state: IssueState | None = None) -> li
     return [Issue.from_row(r) for r in rows]
 
 
-def frozen_copy(conn: sqlite3.Connection, issue_id: int) -> RenderedIssue | None:
+def frozen_copy(conn: Connection, issue_id: int) -> RenderedIssue | None:
     """The rendered copy frozen into the issue's row when sending started, if any."""
     row = conn.execute(
         "SELECT rendered_subject, rendered_preheader, rendered_html, rendered_text FROM issues WHERE id = ?",
@@ -133,13 +133,13 @@ def render_afresh(config: Config, issue: Issue, now: datetime | None = None) -> 
     return render_issue(articles, config, subject=issue.subject or None, issue_date=day)
 
 
-def rendered(conn: sqlite3.Connection, config: Config, issue: Issue, now: datetime | None = None) -> RenderedIssue:
+def rendered(conn: Connection, config: Config, issue: Issue, now: datetime | None = None) -> RenderedIssue:
     """What its subscribers get: the copy frozen when sending started, else a render dated
     ``now`` (the preview passes the send time, as the sender will render it then)."""
     return frozen_copy(conn, issue.id) or render_afresh(config, issue, now)
 
 
-def freeze(conn: sqlite3.Connection, issue_id: int, copy: RenderedIssue) -> None:
+def freeze(conn: Connection, issue_id: int, copy: RenderedIssue) -> None:
     """Store the rendered copy in the issue's row, unless one is there already."""
     with transaction(conn):
         conn.execute(
@@ -150,7 +150,7 @@ def freeze(conn: sqlite3.Connection, issue_id: int, copy: RenderedIssue) -> None
 
 
 def schedule(
-    conn: sqlite3.Connection,
+    conn: Connection,
     issue_id: int,
     send_at: datetime,
     *,
@@ -177,7 +177,7 @@ def schedule(
     return get(conn, issue_id)
 
 
-def cancel(conn: sqlite3.Connection, issue_id: int) -> tuple[Issue, bool]:
+def cancel(conn: Connection, issue_id: int) -> tuple[Issue, bool]:
     """Cancel what has not gone yet; returns the issue and whether anything changed.
 
     Deliveries already sent (or failed, or unknown) stay recorded; pending ones are dropped,
@@ -195,7 +195,7 @@ def cancel(conn: sqlite3.Connection, issue_id: int) -> tuple[Issue, bool]:
     return get(conn, issue_id), True
 
 
-def mark_missed(conn: sqlite3.Connection, issue_id: int) -> bool:
+def mark_missed(conn: Connection, issue_id: int) -> bool:
     """Scheduled (or stalled sending) -> missed: send-due's late guard. False if the state moved on."""
     cur = conn.execute(
         "UPDATE issues SET state = ? WHERE id = ? AND state IN (?, ?)",
@@ -204,7 +204,7 @@ def mark_missed(conn: sqlite3.Connection, issue_id: int) -> bool:
     return cur.rowcount > 0
 
 
-def mark_sending(conn: sqlite3.Connection, issue_id: int, now: datetime) -> None:
+def mark_sending(conn: Connection, issue_id: int, now: datetime) -> None:
     """The issue starts (or resumes) sending; a sent issue stays sent (it reaches newcomers)."""
     conn.execute(
         "UPDATE issues SET state = ?, started_at = coalesce(started_at, ?) WHERE id = ? AND state != ?",
@@ -212,7 +212,7 @@ def mark_sending(conn: sqlite3.Connection, issue_id: int, now: datetime) -> None
     )
 
 
-def mark_sent(conn: sqlite3.Connection, issue_id: int, now: datetime) -> None:
+def mark_sent(conn: Connection, issue_id: int, now: datetime) -> None:
     """A sending issue with nothing left to do is sent."""
     with transaction(conn):
         conn.execute(
@@ -221,27 +221,28 @@ def mark_sent(conn: sqlite3.Connection, issue_id: int, now: datetime) -> None:
         )
 
 
-def last_activity(conn: sqlite3.Connection, issue_id: int, now: datetime) -> datetime | None:
+def last_activity(conn: Connection, issue_id: int, now: datetime) -> datetime | None:
     """The latest of: when sending started, the last ledger write, and the latest retry time
     reached by ``now``. How stale an interrupted or deferred send is."""
     row = conn.execute(
-        "SELECT max(coalesce(i.started_at, ''),"
-        " coalesce((SELECT max(updated_at) FROM deliveries WHERE issue_id = i.id), ''),"
-        " coalesce((SELECT max(next_attempt_at) FROM deliveries WHERE issue_id = i.id"
-        "           AND state = ? AND next_attempt_at <= ?), ''))"
+        "SELECT i.started_at,"
+        " (SELECT max(updated_at) FROM deliveries WHERE issue_id = i.id),"
+        " (SELECT max(next_attempt_at) FROM deliveries WHERE issue_id = i.id"
+        "  AND state = ? AND next_attempt_at <= ?)"
         " FROM issues i WHERE i.id = ?",
         (DeliveryState.PENDING, to_db_time(now), issue_id),
     ).fetchone()
-    return from_db_time(row[0]) if row else None
+    stamps = [stamp for stamp in (row or ()) if stamp]
+    return from_db_time(max(stamps)) if stamps else None
 
 
-def in_flight(conn: sqlite3.Connection) -> dict[int, int]:
+def in_flight(conn: Connection) -> dict[int, int]:
     """Deliveries in state ``sending``, per issue (before recovery turns them ``unknown``)."""
     return dict(conn.execute("SELECT issue_id, count(*) FROM deliveries WHERE state = ? GROUP BY issue_id",
                              (DeliveryState.SENDING,)))
 
 
-def delivery_counts(conn: sqlite3.Connection, issue: Issue) -> dict[DeliveryState, int]:
+def delivery_counts(conn: Connection, issue: Issue) -> dict[DeliveryState, int]:
     """Counts per :data:`~states.SHOWN_DELIVERY_STATES` for an issue, counted in SQL.
 
     Pending includes deliveries waiting for a retry, those in flight, and - while the issue
@@ -271,8 +272,8 @@ def format_counts(counts: dict[DeliveryState, int]) -> str:
     return ", ".join(f"{state} {counts[state]}" for state in SHOWN_DELIVERY_STATES)
 
 
-def problem_deliveries(conn: sqlite3.Connection, issue_id: int, state: DeliveryState,
-                       limit: int = 20) -> list[sqlite3.Row]:
+def problem_deliveries(conn: Connection, issue_id: int, state: DeliveryState,
+                       limit: int = 20) -> list[Row]:
     """Up to ``limit`` (email, attempts, last_error) of an issue's deliveries in ``state``."""
     return conn.execute(
         "SELECT s.email, d.attempts, d.last_error FROM deliveries d JOIN subscribers s"
@@ -288,7 +289,7 @@ _NOT_REACHED = (
 )
 
 
-def resume_due(conn: sqlite3.Connection, now: datetime) -> list[int]:
+def resume_due(conn: Connection, now: datetime) -> list[int]:
     """Ids of issues in state ``sending`` with work whose time has come: a pending delivery
     whose retry time is reached (or unset), or an active subscriber with no delivery row yet
     (a send interrupted before it went through the list)."""
@@ -304,7 +305,7 @@ def resume_due(conn: sqlite3.Connection, now: datetime) -> list[int]:
     ]
 
 
-def finish_idle(conn: sqlite3.Connection, now: datetime) -> list[int]:
+def finish_idle(conn: Connection, now: datetime) -> list[int]:
     """Mark ``sent`` the issues left ``sending`` with nothing more to do (a send stopped between
     its last delivery and marking the issue sent); their ids."""
     idle = (
@@ -321,7 +322,7 @@ def finish_idle(conn: sqlite3.Connection, now: datetime) -> list[int]:
     return ids
 
 
-def scheduled_until(conn: sqlite3.Connection, now: datetime) -> list[Issue]:
+def scheduled_until(conn: Connection, now: datetime) -> list[Issue]:
     """Scheduled issues whose send time is at or before ``now``, oldest first."""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM issues WHERE state = ? AND send_at <= ? ORDER BY send_at, id",
@@ -330,7 +331,7 @@ def scheduled_until(conn: sqlite3.Connection, now: datetime) -> list[Issue]:
     return [Issue.from_row(r) for r in rows]
 
 
-def next_scheduled(conn: sqlite3.Connection) -> Issue | None:
+def next_scheduled(conn: Connection) -> Issue | None:
     """The scheduled issue that goes out next, if any."""
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM issues WHERE state = ? ORDER BY send_at, id LIMIT 1", (IssueState.SCHEDULED,)
@@ -338,7 +339,7 @@ def next_scheduled(conn: sqlite3.Connection) -> Issue | None:
     return Issue.from_row(row) if row else None
 
 
-def published_articles(conn: sqlite3.Connection) -> set[str]:
+def published_articles(conn: Connection) -> set[str]:
     """Slugs of the articles of every issue that is sending or sent (its refs: slugs or paths)."""
     found: set[str] = set()
     marks = ", ".join("?" * len(PUBLISHED))

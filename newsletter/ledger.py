@@ -11,7 +11,6 @@ the same time share one short transaction (flat combining).
 """
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ from enum import StrEnum
 from typing import Callable
 
 from .states import DeliveryState, IssueState, SubscriberStatus
-from .store import now_utc, to_db_time, transaction
+from .store import Connection, now_utc, to_db_time, transaction
 
 #: waits before the 2nd, 3rd, ... attempt of a delivery that got a temporary failure
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3), timedelta(hours=6))
@@ -60,7 +59,7 @@ class Due:
     attempts: int
 
 
-def recover_in_flight(conn: sqlite3.Connection) -> int:
+def recover_in_flight(conn: Connection) -> int:
     """Deliveries left ``sending`` by a dead process become ``unknown``; returns how many.
 
     Call only while holding the send lock (otherwise a live send's rows would be taken).
@@ -74,7 +73,7 @@ def recover_in_flight(conn: sqlite3.Connection) -> int:
         ).rowcount
 
 
-def retry_unknown(conn: sqlite3.Connection, issue_id: int) -> None:
+def retry_unknown(conn: Connection, issue_id: int) -> None:
     """The issue's ``unknown`` deliveries become pending again (they may get a second copy)."""
     conn.execute(
         "UPDATE deliveries SET state = ?, next_attempt_at = NULL WHERE issue_id = ? AND state = ?",
@@ -82,27 +81,30 @@ def retry_unknown(conn: sqlite3.Connection, issue_id: int) -> None:
     )
 
 
-def create_rows(conn: sqlite3.Connection, issue_id: int, message_id: Callable[[int, int], str]) -> None:
+def create_rows(conn: Connection, issue_id: int, message_id: Callable[[int, int], str]) -> None:
     """A pending delivery for every active subscriber without one, in batches of ids; none
     once the issue is cancelled (a cancel drops pending rows: none may appear after it)."""
-    conn.create_function("nl_message_id", 1, lambda sid: message_id(issue_id, sid), deterministic=True)
     stamp = to_db_time(now_utc())
     top = conn.execute("SELECT coalesce(max(id), 0) FROM subscribers").fetchone()[0]
     for low in range(0, top, CREATE_STEP):
         with transaction(conn):
-            conn.execute(
-                "INSERT INTO deliveries (issue_id, subscriber_id, state, attempts, message_id, updated_at) "
-                "SELECT ?, s.id, ?, 0, nl_message_id(s.id), ? FROM subscribers s "
-                "WHERE s.status = ? AND s.id > ? AND s.id <= ? AND NOT EXISTS "
+            if conn.dialect == "postgresql":  # a concurrent cancel waits for this, or this for it
+                conn.execute("SELECT 1 FROM issues WHERE id = ? FOR UPDATE", (issue_id,))
+            missing = [row[0] for row in conn.execute(
+                "SELECT s.id FROM subscribers s WHERE s.status = ? AND s.id > ? AND s.id <= ? AND NOT EXISTS "
                 "(SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.subscriber_id = s.id) "
                 "AND EXISTS (SELECT 1 FROM issues WHERE id = ? AND state != ?)",
-                (issue_id, DeliveryState.PENDING, stamp, SubscriberStatus.ACTIVE, low, low + CREATE_STEP,
-                 issue_id, issue_id, IssueState.CANCELLED),
+                (SubscriberStatus.ACTIVE, low, low + CREATE_STEP, issue_id, issue_id, IssueState.CANCELLED),
+            )]
+            conn.executemany(
+                "INSERT INTO deliveries (issue_id, subscriber_id, state, attempts, message_id, updated_at) "
+                "VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING",
+                ((issue_id, sid, DeliveryState.PENDING, message_id(issue_id, sid), stamp) for sid in missing),
             )
     drop_departed(conn, issue_id)
 
 
-def drop_departed(conn: sqlite3.Connection, issue_id: int) -> None:
+def drop_departed(conn: Connection, issue_id: int) -> None:
     """Pending deliveries of people who unsubscribed are dropped: they will not be sent."""
     with transaction(conn):
         conn.execute(
@@ -112,7 +114,7 @@ def drop_departed(conn: sqlite3.Connection, issue_id: int) -> None:
         )
 
 
-def counts(conn: sqlite3.Connection, issue_id: int) -> dict[DeliveryState, int]:
+def counts(conn: Connection, issue_id: int) -> dict[DeliveryState, int]:
     """Rows per state for an issue, every state present."""
     found = dict(conn.execute(
         "SELECT state, count(*) FROM deliveries WHERE issue_id = ? GROUP BY state", (issue_id,)
@@ -127,12 +129,12 @@ _DUE = (
 )
 
 
-def count_due(conn: sqlite3.Connection, issue_id: int, now: datetime) -> int:
+def count_due(conn: Connection, issue_id: int, now: datetime) -> int:
     """Deliveries of the issue that a send would attempt now."""
     return conn.execute(f"SELECT count(*) {_DUE}", (issue_id, to_db_time(now))).fetchone()[0]
 
 
-def due_batch(conn: sqlite3.Connection, issue_id: int, now: datetime, after: int, size: int) -> list[Due]:
+def due_batch(conn: Connection, issue_id: int, now: datetime, after: int, size: int) -> list[Due]:
     """The next ``size`` due deliveries after subscriber id ``after``, in subscriber order."""
     rows = conn.execute(
         f"SELECT d.subscriber_id, s.email, s.name, s.key, d.attempts {_DUE} AND d.subscriber_id > ? "
@@ -142,7 +144,7 @@ def due_batch(conn: sqlite3.Connection, issue_id: int, now: datetime, after: int
     return [Due(*row) for row in rows]
 
 
-def would_send(conn: sqlite3.Connection, issue_id: int, now: datetime, *, retry_unknown: bool,
+def would_send(conn: Connection, issue_id: int, now: datetime, *, retry_unknown: bool,
                show: int) -> tuple[int, list[str], int]:
     """For a dry run: how many a send would mail now, the first ``show`` addresses, and how
     many deferred deliveries are not due yet."""
@@ -152,7 +154,7 @@ def would_send(conn: sqlite3.Connection, issue_id: int, now: datetime, *, retry_
         "WHERE s.status = ? AND (d.subscriber_id IS NULL OR (d.state = ? AND "
         "(d.next_attempt_at IS NULL OR d.next_attempt_at <= ?)) OR (? AND d.state = ?))"
     )
-    args = (issue_id, SubscriberStatus.ACTIVE, DeliveryState.PENDING, moment, int(retry_unknown),
+    args = (issue_id, SubscriberStatus.ACTIVE, DeliveryState.PENDING, moment, bool(retry_unknown),
             DeliveryState.UNKNOWN)
     count = conn.execute(f"SELECT count(*) {where}", args).fetchone()[0]
     first = [r[0] for r in conn.execute(f"SELECT s.email {where} ORDER BY s.id LIMIT ?", (*args, show))]
@@ -197,7 +199,7 @@ class Ledger:
     send's own counts, pausing and progress live with the caller).
     """
 
-    def __init__(self, conn: sqlite3.Connection, issue_id: int, *, clock: Callable[[], datetime],
+    def __init__(self, conn: Connection, issue_id: int, *, clock: Callable[[], datetime],
                  stopped: Callable[[], bool], on_record: Callable[[Outcome, DeliveryState], None],
                  on_written: Callable[[], None]):
         self.conn, self.issue_id = conn, issue_id

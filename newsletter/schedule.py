@@ -14,7 +14,6 @@ Times are stored in UTC. Nothing here reads the clock: every function takes ``no
 """
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 from datetime import datetime, timedelta, timezone
@@ -22,6 +21,7 @@ from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from . import issues
+from .store import Connection
 from .config import Config
 from .states import IssueState
 from .errors import InputError, NewsletterError, TransportError
@@ -113,7 +113,7 @@ class Event:
 
 
 def send_due(
-    conn: sqlite3.Connection,
+    conn: Connection,
     config: Config,
     now: datetime,
     *,
@@ -179,7 +179,7 @@ def send_due(
         lock.release()
 
 
-def _next_up(conn: sqlite3.Connection, tz: ZoneInfo) -> str:
+def _next_up(conn: Connection, tz: ZoneInfo) -> str:
     upcoming = issues.next_scheduled(conn)
     if upcoming is None:
         return "no issue is scheduled"

@@ -1,87 +1,38 @@
-"""SQLite storage: schema, migrations and connections.
+"""The database: SQLite (the embedded default) or PostgreSQL, connections and migrations.
 
-One file (``[database] path``), WAL mode, schema versioned with ``PRAGMA user_version`` and
-migrated forward on every open. Times are stored as UTC ISO-8601 strings
-(``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``), so they sort as text.
+``[database] path`` is an SQLite file (WAL mode); ``[database] url`` a PostgreSQL database
+(:mod:`postgres`). The code writes its queries once, with ``?`` placeholders, for what both
+dialects agree on; where they differ it asks ``conn.dialect``. Both are migrated forward on
+every open from the same list (:mod:`migrations`). Times are stored as UTC ISO-8601 text
+(``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``), so they sort as text in both.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 from .errors import ConfigError
+from .migrations import MIGRATIONS
 
-#: Each entry moves the schema from version i to i+1. Append only; never edit a shipped one.
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE subscribers (
-        id              INTEGER PRIMARY KEY,
-        email           TEXT NOT NULL,
-        email_key       TEXT NOT NULL UNIQUE,      -- lower-cased email: uniqueness is case-insensitive
-        name            TEXT NOT NULL DEFAULT '',
-        status          TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'unsubscribed')),
-        subscribed_at   TEXT NOT NULL,
-        unsubscribed_at TEXT
-    );
-    CREATE INDEX subscribers_status ON subscribers (status, id);
+if TYPE_CHECKING:
+    from .config import Config
+    from .postgres import PgConnection
+    from .postgres import Row as PgRow
 
-    CREATE TABLE issues (
-        id          INTEGER PRIMARY KEY,
-        subject     TEXT NOT NULL DEFAULT '',      -- '' = derived from the lead article
-        articles    TEXT NOT NULL,                 -- JSON list of article slugs or paths, in order
-        state       TEXT NOT NULL DEFAULT 'draft'
-                    CHECK (state IN ('draft', 'scheduled', 'sending', 'sent', 'missed', 'cancelled')),
-        send_at     TEXT,                          -- UTC; set when scheduled
-        created_at  TEXT NOT NULL,
-        started_at  TEXT,
-        finished_at TEXT,
-        -- the rendered issue, frozen when sending starts, so that a resumed send and the web view
-        -- show exactly what was sent (placeholders still in place)
-        rendered_subject   TEXT,
-        rendered_preheader TEXT,
-        rendered_html      TEXT,
-        rendered_text      TEXT
-    );
 
-    CREATE TABLE deliveries (
-        issue_id        INTEGER NOT NULL REFERENCES issues (id),
-        subscriber_id   INTEGER NOT NULL REFERENCES subscribers (id),
-        state           TEXT NOT NULL DEFAULT 'pending'
-                        CHECK (state IN ('pending', 'sending', 'sent', 'failed', 'unknown')),
-        attempts        INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at TEXT,                      -- UTC; NULL = now
-        last_error      TEXT,
-        message_id      TEXT NOT NULL,
-        updated_at      TEXT NOT NULL,
-        PRIMARY KEY (issue_id, subscriber_id)
-    ) WITHOUT ROWID;
-    CREATE INDEX deliveries_state ON deliveries (issue_id, state, next_attempt_at);
+class SqliteConnection(sqlite3.Connection):
+    """sqlite3's connection, named by dialect like :class:`postgres.PgConnection`."""
 
-    CREATE TABLE test_addresses (
-        email    TEXT PRIMARY KEY COLLATE NOCASE,
-        added_at TEXT NOT NULL
-    );
-    """,
-    # 2: cancelling is final, whatever a send already running writes afterwards
-    """
-    CREATE TRIGGER issues_cancelled_is_final BEFORE UPDATE OF state ON issues
-    WHEN OLD.state = 'cancelled' AND NEW.state != 'cancelled'
-    BEGIN
-        SELECT RAISE(IGNORE);
-    END;
-    """,
-    # 3: each subscriber gets a random key: links name it, never the address
-    """
-    ALTER TABLE subscribers ADD COLUMN key TEXT;
-    UPDATE subscribers SET key = lower(hex(randomblob(12))) WHERE key IS NULL;
-    CREATE UNIQUE INDEX subscribers_key ON subscribers (key);
-    CREATE TRIGGER subscribers_key_given AFTER INSERT ON subscribers WHEN NEW.key IS NULL
-    BEGIN
-        UPDATE subscribers SET key = lower(hex(randomblob(12))) WHERE id = NEW.id;
-    END;
-    """,
-]
+    dialect = "sqlite"
+    begin = "BEGIN IMMEDIATE"  # take the write lock at the start: writers queue, never deadlock
+
+
+#: what every function taking ``conn`` accepts, and the rows its queries return
+Connection = Union[SqliteConnection, "PgConnection"]
+Row = Union[sqlite3.Row, "PgRow"]
 
 
 def now_utc() -> datetime:
@@ -99,16 +50,20 @@ def from_db_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (creating folders and the file as needed) and migrate the database.
+def connect(target: "Config | str | os.PathLike") -> Connection:
+    """Open and migrate the configured database (a :class:`Config`), or an SQLite file."""
+    url = getattr(target, "database_url", None)
+    if url:
+        return _connect_postgres(url)
+    return _connect_sqlite(Path(getattr(target, "database_path", target)))
 
-    Autocommit mode (``isolation_level=None``): callers group writes with explicit
-    ``BEGIN IMMEDIATE`` / ``COMMIT`` (see :func:`transaction`).
-    """
-    path = Path(path)
+
+def _connect_sqlite(path: Path) -> SqliteConnection:
+    """Autocommit mode (``isolation_level=None``): callers group writes with :class:`transaction`."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False,
+                               factory=SqliteConnection)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -122,28 +77,70 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
-def migrate(conn: sqlite3.Connection) -> None:
-    """Bring the schema to the newest version, one migration per transaction."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
+def _connect_postgres(url: str) -> "PgConnection":
+    import psycopg
+
+    from .postgres import connect as pg_connect
+
+    conn = pg_connect(url)
+    try:
+        migrate(conn)
+    except psycopg.Error as exc:
+        conn.close()
+        raise ConfigError(f"database.url: cannot migrate the database: {' '.join(str(exc).split())}") from None
+    return conn
+
+
+#: the advisory lock that serialises PostgreSQL migrations across processes and hosts
+_MIGRATION_LOCK = 0x6E6C6D67  # "nlmg"
+
+
+def migrate(conn: Connection) -> None:
+    """Bring the schema to the newest version, one migration per transaction; a second process
+    migrating at the same time waits, then finds nothing left to do."""
+    version = _version(conn)
     if version > len(MIGRATIONS):
         raise sqlite3.DatabaseError(
             f"schema version {version} is newer than this program knows ({len(MIGRATIONS)})"
         )
     for number in range(version, len(MIGRATIONS)):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if conn.execute("PRAGMA user_version").fetchone()[0] == number:
-                for statement in _statements(MIGRATIONS[number]):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        entry = MIGRATIONS[number]
+        script = entry if isinstance(entry, str) else entry.script(conn.dialect)
+        with transaction(conn):
+            if conn.dialect == "postgresql":
+                conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+            if _version(conn) != number:
+                continue  # another process applied it meanwhile
+            _run_script(conn, script)
+            _set_version(conn, number + 1)
+
+
+def _version(conn: Connection) -> int:
+    if conn.dialect == "sqlite":
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return row[0] or 0
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    if conn.dialect == "sqlite":
+        conn.execute(f"PRAGMA user_version = {int(version)}")
+    else:
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+
+def _run_script(conn: Connection, script: str) -> None:
+    if conn.dialect == "postgresql":
+        conn.raw.execute(script)  # several statements, dollar-quoted bodies: sent as written
+        return
+    for statement in _statements(script):
+        conn.execute(statement)
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration into statements (a ``;`` inside a comment or string does not split)."""
+    """Split an SQLite migration into statements (a ``;`` inside a comment, string or trigger
+    body does not split)."""
     statements, pending = [], ""
     for line in script.splitlines(keepends=True):
         pending += line
@@ -156,13 +153,15 @@ def _statements(script: str) -> list[str]:
 
 
 class transaction:
-    """``with transaction(conn):`` runs the block in ``BEGIN IMMEDIATE`` … ``COMMIT``."""
+    """``with transaction(conn):`` runs the block in one transaction (SQLite: ``BEGIN
+    IMMEDIATE``, so writers queue instead of failing), committed at the end, rolled back on an
+    exception."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: Connection):
         self.conn = conn
 
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+    def __enter__(self) -> Connection:
+        self.conn.execute(self.conn.begin)
         return self.conn
 
     def __exit__(self, exc_type, exc, tb) -> None:

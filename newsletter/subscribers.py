@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import re
 import secrets
-import sqlite3
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime
@@ -29,7 +28,7 @@ from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from .errors import InputError
 from .signing import SubscriberRef
-from .store import now_utc, to_db_time, transaction
+from .store import Connection, Row, now_utc, to_db_time, transaction
 
 STATUSES = ("active", "unsubscribed")
 EXPORT_FIELDS = ("email", "name", "status", "subscribed_at", "unsubscribed_at")
@@ -47,7 +46,7 @@ class Subscriber:
     key: str  # random: what links name them by (see signing)
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Subscriber":
+    def from_row(cls, row: Row) -> "Subscriber":
         return cls(*(row[k] for k in ("id", "email", "name", "status", "subscribed_at", "unsubscribed_at", "key")))
 
 
@@ -113,7 +112,7 @@ def clean_name(name: str | None) -> str:
 # -- single subscribers -------------------------------------------------------------------------
 
 
-def find(conn: sqlite3.Connection, email: str) -> Subscriber | None:
+def find(conn: Connection, email: str) -> Subscriber | None:
     """The subscriber with this address (any case), or None."""
     try:
         key = email_key(normalize_email(email))
@@ -123,12 +122,12 @@ def find(conn: sqlite3.Connection, email: str) -> Subscriber | None:
     return Subscriber.from_row(row) if row else None
 
 
-def get(conn: sqlite3.Connection, subscriber_id: int) -> Subscriber | None:
+def get(conn: Connection, subscriber_id: int) -> Subscriber | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
     return Subscriber.from_row(row) if row else None
 
 
-def named_by(conn: sqlite3.Connection, ref: SubscriberRef) -> Subscriber | None:
+def named_by(conn: Connection, ref: SubscriberRef) -> Subscriber | None:
     """The subscriber a link names (by key; or, in an old link, by id and the address it was
     sent to), if they still exist."""
     if ref.key is not None:
@@ -139,7 +138,7 @@ def named_by(conn: sqlite3.Connection, ref: SubscriberRef) -> Subscriber | None:
 
 
 def add(
-    conn: sqlite3.Connection,
+    conn: Connection,
     email: str,
     name: str = "",
     *,
@@ -163,12 +162,12 @@ def add(
             "SELECT id, status FROM subscribers WHERE email_key = ?", (email_key(normalized),)
         ).fetchone()
         if row is None:
-            cur = conn.execute(
+            sid = conn.execute(
                 "INSERT INTO subscribers (email, email_key, name, status, subscribed_at, key)"
-                " VALUES (?, ?, ?, 'active', ?, ?)",
+                " VALUES (?, ?, ?, 'active', ?, ?) RETURNING id",
                 (normalized, email_key(normalized), name, stamp, new_key()),
-            )
-            outcome, sid = "added", cur.lastrowid
+            ).fetchone()[0]
+            outcome = "added"
         else:
             sid = row["id"]
             if name:
@@ -187,7 +186,7 @@ def add(
     return get(conn, sid), outcome
 
 
-def unsubscribe(conn: sqlite3.Connection, subscriber_id: int, *, now: datetime | None = None) -> bool:
+def unsubscribe(conn: Connection, subscriber_id: int, *, now: datetime | None = None) -> bool:
     """Mark a subscriber unsubscribed; True if it was active. Repeatable."""
     cur = conn.execute(
         "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?"
@@ -197,7 +196,7 @@ def unsubscribe(conn: sqlite3.Connection, subscriber_id: int, *, now: datetime |
     return cur.rowcount > 0
 
 
-def remove(conn: sqlite3.Connection, email: str, *, now: datetime | None = None) -> tuple[Subscriber, bool]:
+def remove(conn: Connection, email: str, *, now: datetime | None = None) -> tuple[Subscriber, bool]:
     """Unsubscribe an address (kept, never deleted). Returns it and whether it was active."""
     sub = find(conn, email)
     if sub is None:
@@ -210,7 +209,7 @@ def remove(conn: sqlite3.Connection, email: str, *, now: datetime | None = None)
 
 
 def iter_subscribers(
-    conn: sqlite3.Connection, status: str | None = None, *, after_id: int = 0, batch: int = BATCH
+    conn: Connection, status: str | None = None, *, after_id: int = 0, batch: int = BATCH
 ) -> Iterator[Subscriber]:
     """Every subscriber (or those with ``status``) in id order, read ``batch`` rows at a time."""
     if status is not None and status not in STATUSES:
@@ -229,14 +228,14 @@ def iter_subscribers(
         last = rows[-1]["id"]
 
 
-def count(conn: sqlite3.Connection, status: str | None = None) -> int:
+def count(conn: Connection, status: str | None = None) -> int:
     if status is None:
         return conn.execute("SELECT count(*) FROM subscribers").fetchone()[0]
     return conn.execute("SELECT count(*) FROM subscribers WHERE status = ?", (status,)).fetchone()[0]
 
 
 def search(
-    conn: sqlite3.Connection, query: str, status: str | None, *, limit: int, offset: int = 0
+    conn: Connection, query: str, status: str | None, *, limit: int, offset: int = 0
 ) -> tuple[list[Subscriber], int]:
     """Subscribers whose address or name contains ``query`` (any status when ``status`` is
     None), in id order from ``offset``, at most ``limit``; and the number of matches."""
@@ -256,7 +255,7 @@ def search(
     return [Subscriber.from_row(r) for r in rows], total
 
 
-def export_csv(conn: sqlite3.Connection, out) -> int:
+def export_csv(conn: Connection, out) -> int:
     """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``; returns the count."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
@@ -345,7 +344,7 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
 
 
 def import_rows(
-    conn: sqlite3.Connection, rows: list[tuple[str, str, str]], *, now: datetime | None = None
+    conn: Connection, rows: list[tuple[str, str, str]], *, now: datetime | None = None
 ) -> tuple[int, int, int]:
     """Insert ``(email, email_key, name)`` rows in one transaction; returns (new, present, renamed).
 
@@ -354,23 +353,19 @@ def import_rows(
     """
     stamp = to_db_time(now or now_utc())
     with transaction(conn):
-        before = conn.total_changes
-        conn.executemany(
+        new = conn.executemany(
             "INSERT INTO subscribers (email, email_key, name, status, subscribed_at, key)"
             " VALUES (?, ?, ?, 'active', ?, ?) ON CONFLICT (email_key) DO NOTHING",
             ((email, key, name, stamp, new_key()) for email, key, name in rows),
-        )
-        new = conn.total_changes - before
-        before = conn.total_changes
-        conn.executemany(
-            "UPDATE subscribers SET name = ?1 WHERE email_key = ?2 AND ?1 != '' AND name != ?1",
-            ((name, key) for _, key, name in rows if name),
-        )
-        renamed = conn.total_changes - before
+        ).rowcount
+        renamed = conn.executemany(
+            "UPDATE subscribers SET name = ? WHERE email_key = ? AND name != ?",
+            ((name, key, name) for _, key, name in rows if name),
+        ).rowcount
     return new, len(rows) - new, renamed
 
 
-def import_csv(conn: sqlite3.Connection, path: str | Path, *, now: datetime | None = None) -> ImportReport:
+def import_csv(conn: Connection, path: str | Path, *, now: datetime | None = None) -> ImportReport:
     """Validate and import a subscriber CSV (see :func:`read_csv` and :func:`import_rows`)."""
     good, rejected = read_csv(path)
     new, present, renamed = import_rows(conn, good, now=now)

@@ -2,18 +2,17 @@
 ``send-test`` without ``--to``)."""
 from __future__ import annotations
 
-import sqlite3
 
-from .store import now_utc, to_db_time
+from .store import Connection, now_utc, to_db_time
 from .subscribers import normalize_email
 
 
-def saved(conn: sqlite3.Connection) -> list[str]:
+def saved(conn: Connection) -> list[str]:
     """The saved addresses, alphabetically."""
     return [row[0] for row in conn.execute("SELECT email FROM test_addresses ORDER BY email")]
 
 
-def add(conn: sqlite3.Connection, email: str) -> str:
+def add(conn: Connection, email: str) -> str:
     """Save an address (checked and normalised; ValueError says why not); returns it as saved."""
     address = normalize_email(email)
     conn.execute(
@@ -23,12 +22,12 @@ def add(conn: sqlite3.Connection, email: str) -> str:
     return address
 
 
-def remove(conn: sqlite3.Connection, email: str) -> bool:
+def remove(conn: Connection, email: str) -> bool:
     """Forget an address; whether it was saved."""
     return conn.execute("DELETE FROM test_addresses WHERE email = ?", (email,)).rowcount > 0
 
 
-def chosen(conn: sqlite3.Connection, wanted: list[str]) -> list[str]:
+def chosen(conn: Connection, wanted: list[str]) -> list[str]:
     """The saved addresses among ``wanted`` (case-insensitive), as saved: a form can only
     choose from the list, never add to it."""
     by_key = {address.lower(): address for address in saved(conn)}

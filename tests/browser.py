@@ -92,7 +92,7 @@ def take_screenshots(out: Path) -> list[Path]:
             environ={"NEWSLETTER_EDITOR_PASSWORD": "screenshots", "NEWSLETTER_SECRET_KEY": "screenshots"},
         )
         articles = content.load_articles(config.content_dir)
-        conn = store.connect(config.database_path)
+        conn = store.connect(config)
         for n, name in enumerate(["Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra"]):
             subscribers.add(conn, f"{name.split()[0].lower()}@example.com", name)
         issues.create(conn, [a.slug for a in articles[:2]], subject="This week's digest",

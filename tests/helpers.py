@@ -124,7 +124,7 @@ def run(config_path: Path, *args: str):
 
 def open_db(config_path: Path):
     cfg = load_config(config_path, environ=ENV)
-    return cfg, store.connect(cfg.database_path)
+    return cfg, store.connect(cfg)
 
 
 def sample_rendered(title: str = "Quiet streets, loud ideas") -> RenderedIssue:

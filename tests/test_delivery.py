@@ -174,7 +174,7 @@ def test_unsubscribed_before_their_turn_are_not_sent(tmp_path):
         add_subscribers(conn, 10)
         issue = make_issue(conn)
         conn.execute("UPDATE subscribers SET status = 'unsubscribed' WHERE email = 'user2@example.com'")
-        other = store.connect(cfg.database_path)  # the web app, unsubscribing someone mid-send
+        other = store.connect(cfg)  # the web app, unsubscribing someone mid-send
 
         def progress(done, total):
             if done == 1:

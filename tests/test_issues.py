@@ -16,7 +16,7 @@ SIX = timedelta(hours=6)
 
 @pytest.fixture
 def conn(config):
-    return connect(config.database_path)
+    return connect(config)
 
 
 def add_subscribers(conn, n: int) -> None:

@@ -13,7 +13,7 @@ from helpers import add_subscribers, make_issue
 
 @pytest.fixture
 def db(config):
-    conn = store.connect(config.database_path)
+    conn = store.connect(config)
     yield conn
     conn.close()
 

@@ -57,7 +57,7 @@ def app(config):
 
 @pytest.fixture
 def db(config):
-    conn = store.connect(config.database_path)
+    conn = store.connect(config)
     yield conn
     conn.close()
 

@@ -203,7 +203,7 @@ def test_deferred_deliveries_go_out_when_their_retry_time_has_come(site, smtp):
 def test_a_schedule_across_a_dst_change_fires_once_at_the_right_instant(overrides, wall, instant):
     overrides["schedule"] = {"timezone": "Europe/Paris", "max_lateness": "6h"}
     config = load_config(overrides=overrides, environ={"NEWSLETTER_SECRET_KEY": "k"})
-    conn = connect(config.database_path)
+    conn = connect(config)
     for i in range(3):
         subs.add(conn, f"dst{i}@example.com")
     send_at = parse_when(wall, ZoneInfo("Europe/Paris")).utc
@@ -244,7 +244,7 @@ def test_an_issue_left_sending_with_nothing_to_do_is_finished_by_send_due(overri
     """A send stopped between its last delivery and marking the issue sent: the next send-due
     marks it sent and mails nobody again."""
     config = load_config(overrides=overrides, environ={"NEWSLETTER_SECRET_KEY": "k"})
-    conn = connect(config.database_path)
+    conn = connect(config)
     for i in range(3):
         subs.add(conn, f"done{i}@example.com")
     now = datetime.now(UTC)

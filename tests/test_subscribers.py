@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def conn(config):
-    return connect(config.database_path)
+    return connect(config)
 
 
 def run(tmp_path: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess:

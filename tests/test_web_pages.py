@@ -58,7 +58,7 @@ def seed_slug(config) -> str:
 
 def test_dashboard_lists_articles_issues_and_active_subscribers(site):
     app, client, config = site
-    conn = store.connect(config.database_path)
+    conn = store.connect(config)
     for n in range(3):
         subscribers.add(conn, f"reader{n}@example.com")
     subscribers.remove(conn, "reader2@example.com")
@@ -141,7 +141,7 @@ def test_create_schedule_and_cancel_an_issue_in_the_configured_zone(site):
     })
     assert response.status_code == 302
     issue_id = int(response.headers["Location"].rsplit("/", 1)[1])
-    conn = store.connect(config.database_path)
+    conn = store.connect(config)
     issue = issues.get(conn, issue_id)
     assert issue.articles == ("second", seed)  # the order given, not the listing order
     assert issue.subject == "Spring digest" and issue.state == "scheduled"
@@ -160,7 +160,7 @@ def test_create_schedule_and_cancel_an_issue_in_the_configured_zone(site):
 
 def test_send_now_confirms_the_count_then_sends_in_its_own_process(site):
     app, client, config = site
-    conn = store.connect(config.database_path)
+    conn = store.connect(config)
     for n in range(3):
         subscribers.add(conn, f"reader{n}@example.com")
     issue_id = issues.create(conn, [seed_slug(config)], subject="Now")
@@ -191,7 +191,7 @@ def test_the_send_process_gets_exactly_the_apps_settings(site):
 
 def test_subscribers_add_search_paginate_remove(site):
     app, client, config = site
-    conn = store.connect(config.database_path)
+    conn = store.connect(config)
     subscribers.import_rows(conn, [(f"user{n:03}@example.com", f"user{n:03}@example.com", f"User {n}")
                                    for n in range(60)])
     post(client, "/subscribers", {"email": "Zed@Example.com", "name": "Zed Zebra"})
@@ -221,7 +221,7 @@ def test_csv_upload_reports_bad_rows_by_line(site):
     assert "list.csv:3:" in page and "list.csv:5: duplicate of line 2" in page
     assert '<span class="stat-n">2</span> new' in page
     assert "newsletter-import-" not in page  # no server paths
-    conn = store.connect(config.database_path)
+    conn = store.connect(config)
     assert subscribers.count(conn, "active") == 2
     again = post(client, "/subscribers/import",
                  {"file": (io.BytesIO(csv.encode()), "list.csv")}, content_type="multipart/form-data")
@@ -250,7 +250,7 @@ def test_unknown_issue_and_article_are_404(site):
 
 def test_issue_preview_and_eml_use_the_issue_subject(site):
     app, client, config = site
-    conn = store.connect(config.database_path)
+    conn = store.connect(config)
     issue_id = issues.create(conn, [seed_slug(config)], subject="Weekly <b>digest</b>")
     post(client, "/test-addresses", {"email": "editor@example.com"})
     page = client.get(f"/issues/{issue_id}/preview").get_data(as_text=True)

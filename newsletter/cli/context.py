@@ -2,12 +2,11 @@
 connection, both opened on first use and closed when the command ends."""
 from __future__ import annotations
 
-import sqlite3
 
 import click
 
 from ..config import Config, load_config
-from ..store import connect
+from ..store import Connection, connect
 
 
 class State:
@@ -20,7 +19,7 @@ class State:
     def __init__(self, config_path: str | None, config: Config | None = None):
         self.config_path = config_path
         self._config = config
-        self._db: sqlite3.Connection | None = None
+        self._db: Connection | None = None
 
     @property
     def config(self) -> Config:
@@ -29,9 +28,9 @@ class State:
         return self._config
 
     @property
-    def db(self) -> sqlite3.Connection:
+    def db(self) -> Connection:
         if self._db is None:
-            self._db = connect(self.config.database_path)
+            self._db = connect(self.config)
         return self._db
 
     def close(self) -> None:
@@ -45,6 +44,6 @@ def current_config() -> Config:
     return click.get_current_context().find_object(State).config
 
 
-def current_db() -> sqlite3.Connection:
+def current_db() -> Connection:
     """The database of the running command (opened once, closed when the command ends)."""
     return click.get_current_context().find_object(State).db

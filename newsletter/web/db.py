@@ -1,16 +1,16 @@
 """One SQLite connection per request (flaskr style), closed when the request ends."""
 from __future__ import annotations
 
-import sqlite3
 
 from flask import Flask, current_app, g
 
 from .. import store
+from ..store import Connection
 
 
-def get_db() -> sqlite3.Connection:
+def get_db() -> Connection:
     if "db" not in g:
-        g.db = store.connect(current_app.config["NEWSLETTER"].database_path)
+        g.db = store.connect(current_app.config["NEWSLETTER"])
     return g.db
 
 

@@ -10,11 +10,11 @@ Routes are the patterns of :mod:`newsletter.urls`, which builds the links that r
 """
 from __future__ import annotations
 
-import sqlite3
 
 from flask import Blueprint, abort, current_app, render_template, request
 
 from .. import content, issues, subscribers, urls
+from ..store import Connection
 from ..compose import TOKENS, article_view, text_direction
 from ..config import Config
 from ..errors import ContentError, InputError
@@ -38,7 +38,7 @@ def _page(template: str, status: int = 200, **values):
     return html, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-def _subscriber_of(conn: sqlite3.Connection, token: str) -> subscribers.Subscriber | None:
+def _subscriber_of(conn: Connection, token: str) -> subscribers.Subscriber | None:
     """The subscriber an unsubscribe token names, if the token is genuine and they still
     exist; InputError for a forged, altered or malformed token."""
     return subscribers.named_by(conn, read_subscriber_token(_config(), "unsubscribe", token))
