@@ -22,6 +22,8 @@ from .errors import InputError
 from .fetch import fetch, is_web_url
 from .sanitize import safe_image, safe_link
 
+#: Fewest words of main text a page needs to be an article (a menu alone is not one).
+MIN_WORDS = 10
 #: Longest line before the headline taken for a label (section name, kicker) and dropped.
 _LABEL_WORDS = 8
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
@@ -38,9 +40,9 @@ def extract_page(html: str | bytes, url: str = "") -> NewArticle:
     meta = trafilatura.extract_metadata(html, default_url=url or None)
     page_url = safe_link(getattr(meta, "url", "") or "", url) or (url if is_web_url(url) else "")
     body = _main_text(html, page_url)
-    if not body:
-        raise InputError(f"{url or 'page'}: no article text found in the page")
     text = html_to_text(body)
+    if len(text.split()) < MIN_WORDS:
+        raise InputError(f"{url or 'page'}: no article text found in the page")
     title = " ".join((getattr(meta, "title", "") or "").split()) or _first_heading(body) or " ".join(text.split()[:10])
     body = _without_headline(body, title)
     description = html_to_text(getattr(meta, "description", "") or "")
