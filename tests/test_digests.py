@@ -1,19 +1,23 @@
 """Recurring digests: schedules, the pure decision, and runs over a week of fake time."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from httpserver import http_site
-from newsletter import digests, feeds
 from newsletter import issues as iss
 from newsletter.config import load_config
 from newsletter.digests import Candidate, Digest, decide, parse_schedule
 from newsletter.errors import ConfigError
 from newsletter.store import connect
 
+ROOT = Path(__file__).resolve().parent.parent
 PARIS = ZoneInfo("Europe/Paris")
 UTC = timezone.utc
 
@@ -97,8 +101,10 @@ def feed_xml(items: list[tuple[str, str]]) -> bytes:
             f'<link>https://blog.example/</link>{entries}</channel></rss>').encode()
 
 
-def test_three_runs_over_a_week_of_fake_time(tmp_path):
-    """Pull, then make what is due: the Monday draft, the Wednesday auto digest, a missed Monday."""
+def test_three_send_due_runs_over_a_week_of_fake_time(tmp_path):
+    """`send-due` (the real command, with a fake clock) pulls and makes what is due: the Monday
+    drafts, the Wednesday automatic digest (sent in the same run), nothing on a quiet day, and
+    a Monday run too late to make its digest."""
     served = {"/blog": feed_xml([("Post A", "Fri, 03 Oct 2025 10:00:00 +0000"),
                                  ("Post B", "Sun, 05 Oct 2025 10:00:00 +0000")]),
               "/news": feed_xml([("News One", "Sun, 05 Oct 2025 12:00:00 +0000")])}
@@ -107,7 +113,7 @@ def test_three_runs_over_a_week_of_fake_time(tmp_path):
         cfg = tmp_path / "config.toml"
         cfg.write_text(
             '[newsletter]\nname = "Field Notes"\n[content]\ndir = "content"\n[database]\npath = "nl.db"\n'
-            '[schedule]\ntimezone = "Europe/Paris"\nmax_lateness = "6h"\n'
+            '[smtp]\noutbox = "outbox"\n[schedule]\ntimezone = "Europe/Paris"\nmax_lateness = "6h"\n'
             f'[[feeds]]\nname = "blog"\nurl = "{site.url("/blog")}"\n'
             f'[[feeds]]\nname = "news"\nurl = "{site.url("/news")}"\n'
             '[[digests]]\nname = "Weekly"\nschedule = "every Monday 08:00"\nfeeds = ["blog"]\n'
@@ -115,40 +121,66 @@ def test_three_runs_over_a_week_of_fake_time(tmp_path):
             '[[digests]]\nname = "Midweek"\nschedule = "0 9 * * 3"\nfeeds = ["blog"]\nauto = true\n'
             '[[digests]]\nname = "Daily"\nschedule = "every day 07:00"\nfeeds = ["news"]\n'
         )
-        config = load_config(cfg, environ={})
-        conn = connect(config.database_path)
+        env = {**os.environ, "NEWSLETTER_CONFIG": str(cfg), "NEWSLETTER_SECRET_KEY": "k"}
 
-        def send_due(now):
-            assert not [r.error for r in feeds.pull(conn, config, now) if r.error]
-            return [(o.digest, o.kind, o.issue_id, o.count) for o in digests.run(conn, config, now)]
+        def run(*args: str, now: datetime | None = None) -> subprocess.CompletedProcess:
+            extra = {"NEWSLETTER_NOW": now.isoformat()} if now else {}
+            return subprocess.run([sys.executable, "-m", "newsletter", *args], cwd=ROOT, env={**env, **extra},
+                                  capture_output=True, text=True, timeout=120)
 
-        # Monday 08:30: the weekly digest (A, B) and the daily one (News One); midweek's last
-        # Wednesday is long gone and it never ran: it starts silently
-        assert send_due(paris(2025, 10, 6, 8, 30)) == [("Weekly", "created", 1, 2), ("Daily", "created", 2, 1)]
-        # Wednesday 09:10: Post C is new; the auto digest takes everything new to it, scheduled
+        assert run("subscribers", "add", "reader@example.com").returncode == 0
+        # Monday 08:30: the weekly digest (A, B) and the daily one (News One), drafts; the
+        # midweek one's last Wednesday is long gone and it never ran: it starts silently
+        monday = run("send-due", now=paris(2025, 10, 6, 8, 30))
+        assert (monday.returncode, monday.stderr) == (0, "")
+        assert monday.stdout.splitlines() == [
+            "feed 'blog': 2 new article(s): post-a, post-b",
+            "feed 'news': 1 new article(s): news-one",
+            "digest 'Weekly': issue 1 made of 2 article(s), a draft waiting for an editor (send it with `send 1`)",
+            "digest 'Daily': issue 2 made of 1 article(s), a draft waiting for an editor (send it with `send 2`)",
+        ]
+        # Wednesday 09:10: Post C is new; the automatic digest takes everything new to it and
+        # is sent in the same run
         served["/blog"] = feed_xml([("Post A", "Fri, 03 Oct 2025 10:00:00 +0000"),
                                     ("Post B", "Sun, 05 Oct 2025 10:00:00 +0000"),
                                     ("Post C", "Tue, 07 Oct 2025 10:00:00 +0000")])
-        assert send_due(paris(2025, 10, 8, 9, 10)) == [("Midweek", "created", 3, 3)]
-        # next Monday 15:00, 7 h after the weekly slot: not sent late, reported; the daily slot
+        wednesday = run("send-due", now=paris(2025, 10, 8, 9, 10))
+        assert (wednesday.returncode, wednesday.stderr) == (0, "")
+        lines = wednesday.stdout.splitlines()
+        assert lines[:2] == [
+            "feed 'blog': 1 new article(s): post-c",
+            "digest 'Midweek': issue 3 made of 3 article(s), scheduled for 2025-10-08 09:00 CEST (+02:00)"]
+        assert len(lines) == 3 and lines[2].startswith("issue 3")  # and sent: the send's summary
+        # a quiet Thursday: nothing new, nothing due, nothing printed
+        quiet = run("send-due", now=paris(2025, 10, 9, 12, 0))
+        assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+        # next Monday 15:00, 7 h after the weekly slot: not made late, reported; the daily slot
         # had nothing new: nothing at all
         served["/blog"] = feed_xml([("Post C", "Tue, 07 Oct 2025 10:00:00 +0000"),
                                     ("Post D", "Sat, 11 Oct 2025 10:00:00 +0000")])
-        assert send_due(paris(2025, 10, 13, 15, 0)) == [("Weekly", "missed", None, 0)]
+        late = run("send-due", now=paris(2025, 10, 13, 15, 0))
+        assert (late.returncode, late.stdout) == (0, "feed 'blog': 1 new article(s): post-d\n")
+        assert late.stderr == ("digest 'Weekly': the run of 2025-10-13 08:00 CEST (+02:00) was 7.0 h late"
+                               " (max_lateness 6h), so it was not made; its articles go into the next one\n")
 
+        conn = connect(load_config(cfg, environ={}).database_path)
         made = {i.id: i for i in iss.list_issues(conn)}
         assert sorted(made) == [1, 2, 3]
         assert (made[1].state, made[1].subject, made[1].articles) == (
             "draft", "Field Notes: the week to 06 October", ("post-b", "post-a"))
         assert (made[2].state, made[2].subject, made[2].articles) == ("draft", "Daily — 2025-10-06", ("news-one",))
         assert (made[3].state, made[3].send_at, made[3].articles) == (
-            "scheduled", paris(2025, 10, 8, 9, 0), ("post-c", "post-b", "post-a"))
+            "sent", paris(2025, 10, 8, 9, 0), ("post-c", "post-b", "post-a"))
 
-        # nothing is lost: the Monday after, C and D (pulled since the last weekly issue) go out;
+        # nothing is lost: the Monday after, C and D (new since the last weekly issue) go out;
         # no run saw Wednesday the 15th, when midweek had D: missed, reported
-        assert send_due(paris(2025, 10, 20, 8, 0)) == [("Weekly", "created", 4, 2), ("Midweek", "missed", None, 0)]
+        after = run("send-due", now=paris(2025, 10, 20, 8, 0))
+        assert after.stdout.splitlines() == [
+            "digest 'Weekly': issue 4 made of 2 article(s), a draft waiting for an editor (send it with `send 4`)"]
+        assert "digest 'Midweek': the run of 2025-10-15 09:00 CEST (+02:00)" in after.stderr
         assert iss.get(conn, 4).articles == ("post-d", "post-c")
-        assert send_due(paris(2025, 10, 20, 8, 1)) == []  # once per slot
+        again = run("send-due", now=paris(2025, 10, 20, 8, 1))
+        assert (again.stdout, again.stderr) == ("", "")  # once per slot
         conn.close()
 
 
