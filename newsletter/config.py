@@ -51,6 +51,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "timezone": "UTC",
         "max_lateness": "6h",
     },
+    "archive": {
+        "public": True,
+    },
     "fetch": {
         "timeout": 30.0,
         "max_bytes": 10_000_000,

@@ -292,3 +292,22 @@ def _slugs_present(content_dir) -> set[str]:
         return {slug_for(name) for name in os.listdir(content_dir)}
     except OSError:
         return set()
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A digest's draft issue waiting for an editor."""
+
+    digest: str
+    issue_id: int
+    subject: str
+    slot: datetime
+
+
+def waiting_drafts(conn: sqlite3.Connection) -> list[Waiting]:
+    """Draft issues made by digests (oldest first): what the dashboard asks an editor to review."""
+    rows = conn.execute(
+        "SELECT r.digest, r.slot, i.id, i.subject FROM digest_runs r JOIN issues i ON i.id = r.issue_id"
+        " WHERE i.state = 'draft' ORDER BY r.slot, i.id"
+    )
+    return [Waiting(row["digest"], row["id"], row["subject"], from_db_time(row["slot"])) for row in rows]
