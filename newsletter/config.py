@@ -52,7 +52,29 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "timezone": "UTC",
         "max_lateness": "6h",
     },
+    "archive": {
+        "public": True,
+    },
+    "fetch": {
+        "timeout": 30.0,
+        "max_bytes": 10_000_000,
+    },
 }
+
+#: Arrays of tables (``[[feeds]]``, ``[[digests]]``): key -> default. Types are checked as for
+#: :data:`DEFAULTS`; the keys in :data:`_REQUIRED_KEYS` must be given (their "" is no default).
+ENTRIES: dict[str, dict[str, Any]] = {
+    "feeds": {"name": "", "url": ""},
+    "digests": {
+        "name": "",
+        "schedule": "",
+        "feeds": [],
+        "max_items": 10,
+        "subject": "{name} — {date}",
+        "auto": False,
+    },
+}
+_REQUIRED_KEYS = {("feeds", "name"), ("feeds", "url"), ("digests", "name"), ("digests", "schedule")}
 
 #: keys holding paths, resolved against the config file's folder
 PATH_KEYS = {("content", "dir"), ("database", "path"), ("smtp", "outbox"), ("smtp", "ca_file")}
@@ -86,6 +108,7 @@ class Config:
 
     values: dict[str, dict[str, Any]]
     source: Path | None = None
+    entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     root: Path = field(default_factory=Path.cwd)
     secrets: dict[str, str] = field(default_factory=dict)
 
@@ -127,6 +150,16 @@ class Config:
     @property
     def base_url(self) -> str:
         return self.values["newsletter"]["base_url"].rstrip("/")
+
+    @property
+    def feeds(self) -> list[dict[str, Any]]:
+        """The ``[[feeds]]`` entries (``name``, ``url``: an http(s) URL or an absolute path)."""
+        return self.entries.get("feeds", [])
+
+    @property
+    def digests(self) -> list[dict[str, Any]]:
+        """The ``[[digests]]`` entries, every key present (defaults filled in)."""
+        return self.entries.get("digests", [])
 
     def secret(self, name: str) -> str:
         """A secret from the environment (``smtp_password``, ``secret_key``, ``editor_password``)."""
@@ -170,7 +203,11 @@ def load_config(
         data.setdefault(section, {}).update(table)
 
     values = {section: dict(keys) for section, keys in DEFAULTS.items()}
+    entries: dict[str, list[dict[str, Any]]] = {name: [] for name in ENTRIES}
     for section, table in data.items():
+        if section in ENTRIES:
+            entries[section] = _entries(where, section, table)
+            continue
         if section not in DEFAULTS:
             raise ConfigError(f"{where}: unknown section [{section}]")
         if not isinstance(table, dict):
@@ -182,16 +219,56 @@ def load_config(
     for section, key in PATH_KEYS:
         if values[section][key]:
             values[section][key] = str((root / Path(values[section][key]).expanduser()).resolve())
+    for feed in entries["feeds"]:
+        if not re.match(r"^https?://", feed["url"], re.I):
+            feed["url"] = str((root / Path(feed["url"]).expanduser()).resolve())
     _check_semantics(where, values)
+    _check_entries(where, entries)
     env = os.environ if environ is None else environ
     secrets = {name: env.get(var, "") for name, var in SECRET_ENV.items()}
-    return Config(values=values, source=source, root=root, secrets=secrets)
+    return Config(values=values, source=source, root=root, secrets=secrets, entries=entries)
 
 
 def _check(where: str, section: str, key: str, value: Any) -> Any:
     if key not in DEFAULTS[section]:
         raise ConfigError(f"{where}: unknown key {section}.{key}")
-    default = DEFAULTS[section][key]
+    value = _typed(where, f"{section}.{key}", DEFAULTS[section][key], value)
+    choices = CHOICES.get((section, key))
+    if choices and value not in choices:
+        raise ConfigError(f"{where}: {section}.{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _entries(where: str, section: str, table: Any) -> list[dict[str, Any]]:
+    """Check a ``[[section]]`` array: tables of known keys, required keys present, names unique."""
+    if not isinstance(table, list) or not all(isinstance(entry, dict) for entry in table):
+        raise ConfigError(f"{where}: {section} must be written as [[{section}]] tables")
+    found: list[dict[str, Any]] = []
+    names: set[str] = set()
+    for number, entry in enumerate(table, 1):
+        label = f"[[{section}]] #{number}"
+        filled = dict(ENTRIES[section])
+        for key, value in entry.items():
+            if key not in ENTRIES[section]:
+                raise ConfigError(f"{where}: {label}: unknown key {section}.{key}")
+            filled[key] = _typed(where, f"{label}: {section}.{key}", ENTRIES[section][key], value)
+        for key in ENTRIES[section]:
+            if (section, key) in _REQUIRED_KEYS and not str(filled[key]).strip():
+                raise ConfigError(f"{where}: {label}: {section}.{key} is required")
+        if filled["name"] in names:
+            raise ConfigError(f"{where}: {label}: {section}.name {filled['name']!r} is used twice")
+        names.add(filled["name"])
+        found.append(filled)
+    return found
+
+
+def _typed(where: str, key: str, default: Any, value: Any) -> Any:
+    """``value`` if it has the type of ``default`` (an int is taken for a float), else ConfigError."""
+    if isinstance(default, list):
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        if not ok:
+            raise ConfigError(f"{where}: {key} must be a list of strings, not {value!r}")
+        return value
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, float):
@@ -203,12 +280,8 @@ def _check(where: str, section: str, key: str, value: Any) -> Any:
         ok = isinstance(value, str)
     if not ok:
         raise ConfigError(
-            f"{where}: {section}.{key} must be {type(default).__name__}, "
-            f"not {type(value).__name__} ({value!r})"
+            f"{where}: {key} must be {type(default).__name__}, not {type(value).__name__} ({value!r})"
         )
-    choices = CHOICES.get((section, key))
-    if choices and value not in choices:
-        raise ConfigError(f"{where}: {section}.{key} must be one of {', '.join(choices)}, not {value!r}")
     return value
 
 
@@ -222,6 +295,10 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
         raise ConfigError(f"{where}: smtp.rate_limit must be 0 (no limit) or more")
     if smtp["timeout"] <= 0:
         raise ConfigError(f"{where}: smtp.timeout must be more than 0")
+    if values["fetch"]["timeout"] <= 0:
+        raise ConfigError(f"{where}: fetch.timeout must be more than 0")
+    if values["fetch"]["max_bytes"] < 1000:
+        raise ConfigError(f"{where}: fetch.max_bytes must be at least 1000")
     try:
         ZoneInfo(values["schedule"]["timezone"])
     except (ZoneInfoNotFoundError, ValueError):
@@ -246,3 +323,22 @@ def _check_database_url(where: str, url: str) -> None:
         raise ConfigError(f"{where}: database.url must start with postgresql:// (or be empty for SQLite)")
     if parts.password is not None:
         raise ConfigError(f"{where}: database.url must not hold a password; set PGPASSWORD or use ~/.pgpass")
+
+
+def _check_entries(where: str, entries: dict[str, list[dict[str, Any]]]) -> None:
+    """Digest schedules and subjects that make sense, naming only configured feeds."""
+    from .digests import check_subject, parse_schedule
+
+    feed_names = {feed["name"] for feed in entries["feeds"]}
+    for number, digest in enumerate(entries["digests"], 1):
+        label = f"{where}: [[digests]] #{number} ({digest['name']})"
+        try:
+            parse_schedule(digest["schedule"])
+            check_subject(digest["subject"])
+        except ValueError as exc:
+            raise ConfigError(f"{label}: {exc}") from None
+        unknown = [name for name in digest["feeds"] if name not in feed_names]
+        if unknown:
+            raise ConfigError(f"{label}: digests.feeds names {unknown[0]!r}, which is no [[feeds]] name")
+        if digest["max_items"] < 1:
+            raise ConfigError(f"{label}: digests.max_items must be at least 1")

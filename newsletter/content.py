@@ -29,9 +29,12 @@ from .errors import ContentError, InputError
 
 #: Largest article file read, in bytes (1 MB). Bigger files are refused with a ContentError.
 MAX_BYTES = 1_000_000
+#: Largest saved web page read (10 MB: pages carry their scripts and styles).
+HTML_MAX_BYTES = 10_000_000
 #: File name endings looked at in the content folder (the format itself is chosen by content).
-ARTICLE_SUFFIXES = (".md", ".markdown", ".txt", ".text")
+ARTICLE_SUFFIXES = (".md", ".markdown", ".txt", ".text", ".html", ".htm")
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+HTML_SUFFIXES = (".html", ".htm")
 #: Reading speed for the estimated read time of articles that do not state one.
 WORDS_PER_MINUTE = 230
 #: Longest excerpt cut from the opening paragraphs (characters).
@@ -200,20 +203,21 @@ def _newest_first(articles: list[Article]) -> list[Article]:
 
 
 def _read_bytes(path: Path) -> bytes:
+    limit = HTML_MAX_BYTES if path.suffix.lower() in HTML_SUFFIXES else MAX_BYTES
     try:
         size = path.stat().st_size
         if path.is_dir():
             raise ContentError(f"{path}: is a folder, not an article file")
-        if size > MAX_BYTES:
-            raise ContentError(f"{path}: {size / 1e6:.1f} MB is over the {MAX_BYTES / 1e6:g} MB article size limit")
+        if size > limit:
+            raise ContentError(f"{path}: {size / 1e6:.1f} MB is over the {limit / 1e6:g} MB article size limit")
         with path.open("rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
+            data = fh.read(limit + 1)
     except FileNotFoundError:
         raise ContentError(f"{path}: no such file") from None
     except OSError as exc:
         raise ContentError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_BYTES:
-        raise ContentError(f"{path}: over the {MAX_BYTES / 1e6:g} MB article size limit")
+    if len(data) > limit:
+        raise ContentError(f"{path}: over the {limit / 1e6:g} MB article size limit")
     return data
 
 
@@ -253,6 +257,8 @@ def parse_text(text: str, name: str, path: str | Path | None = None) -> Article:
                       format=fmt, title="", warnings=warnings)
     if fmt == "markdown":
         _parse_markdown(text, article, where, name)
+    elif fmt == "html":
+        _parse_html(text, article, where, name)
     else:
         _parse_page(text, article, where, name)
     _finish(article, name)
@@ -298,6 +304,8 @@ def _finish(article: Article, name: str) -> None:
         article.excerpt, cut = _opening_excerpt(article.blocks)
         if cut:
             article.warnings.append("The excerpt had to be cut mid-sentence.")
+    if not article.excerpt:
+        article.warnings.append("No excerpt: no standfirst or opening paragraph to show under the title.")
     if article.quote is None:
         article.quote = _choose_quote(article.blocks)
     _check_quotes(article)
@@ -564,7 +572,10 @@ _PAGE_SIGNS = (
 
 
 def _detect_format(text: str, suffix: str) -> str:
-    """"markdown" for front matter or Markdown-shaped text, else "text" (a copied web page)."""
+    """"html" for a saved web page, "markdown" for front matter or Markdown-shaped text, else
+    "text" (a page's text as copied)."""
+    if suffix in HTML_SUFFIXES or _HTML_START.match(text):
+        return "html"
     first = text.lstrip("\n").split("\n", 1)[0].strip()
     if first in ("---", "+++") and _front_matter_bounds(text.lstrip("\n").split("\n")):
         return "markdown"
@@ -575,6 +586,22 @@ def _detect_format(text: str, suffix: str) -> str:
     if suffix in MARKDOWN_SUFFIXES:
         return "markdown" if md and md >= page else "text"
     return "markdown" if md > page and _MD_SIGNS[0][0].search(text) else "text"
+
+
+_HTML_START = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S)
+
+
+def _parse_html(text: str, article: Article, where: str, name: str) -> None:
+    """A saved web page: its article found by the page extractor (trafilatura and the page's
+    metadata, as ``articles import`` does), then read as Markdown with that HTML as its body."""
+    from .article_file import render
+    from .extract import extract_page
+
+    try:
+        found = extract_page(text)
+    except InputError:
+        raise ContentError(f"{where}: no article text found in the page") from None
+    _parse_markdown(render(found), article, where, name)
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -914,8 +941,10 @@ _AGO = re.compile(r"(?i)\b(?:updated\s+)?\d+\s+(?:seconds?|mins?|minutes?|hours?
 _BYLINE = re.compile(r"(?i)^(?:by|written\s+by|posted\s+by|words\s+by|author)\s*:?\s+(\S.*)$")
 _META_FILLER = re.compile(
     r"(?i)^(?:updated|last\s+updated|published|posted|on|at|follow|share|listen|save|"
-    r"min\s+read|read|and|·|\||•|-|–|—|,)$")
+    r"min\s+read|read|and|·|\||•|-|–|—|,|"
+    r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?)$")
 _SEPARATORS = re.compile(r"\s*(?:[|·•]|\s[-–—]\s)\s*")
+_MENU_RUN = re.compile(r"(?:[A-Z][a-z]+){3,}")
 _JUNK_WORDS = frozenset(
     "share tweet follow following listen save print email copy link advertisement ad sponsored "
     "facebook twitter x linkedin whatsapp pinterest reddit telegram loading skip to main content "
@@ -1003,6 +1032,8 @@ def _junk(text: str) -> bool:
 def _nav(text: str) -> bool:
     if len(text) > 120:
         return False
+    if _MENU_RUN.fullmatch(text):
+        return True  # menu words run together when copied: "HomeNewsSportBusiness"
     words = re.findall(r"[\w.&']+", text.lower().replace("&", " "))
     return bool(words) and all(w in _NAV_WORDS for w in words)
 
@@ -1252,8 +1283,54 @@ def _title_anchor(units: list[_Unit]) -> int:
                 above -= 1  # subtitle, "Follow", author name: the title is above them
             if above > 0 and _dek_under_title(units[above].text, units[above - 1].text):
                 above -= 1
-            return 0 if _prose(units[above].text) or _meta(units[above].text) else above
+            if _prose(units[above].text) or _meta(units[above].text):
+                return 0
+            if _label_like(units[above].text) and "author" not in _meta(unit.text) \
+                    and index + 1 < len(units) and _headline_like(units[index + 1].text):
+                return index + 1  # a section label over a date line, and the headline under it
+            return above
+    return _headline_anchor(units)
+
+
+#: How far down (in units) the headline of a page without metadata lines is looked for.
+HEADLINE_WINDOW = 8
+
+
+def _headline_anchor(units: list[_Unit]) -> int:
+    """The most headline-like line near the top, for a page whose title no metadata line marks.
+
+    Before the first prose line, page furniture is passed over: menus, a site banner in
+    capitals, section labels (one or two words) and date lines; the headline is the first
+    line of at least three words that is none of these. Returns 0 when there is no such line
+    (then the first line that is not a menu is the title).
+    """
+    for index, unit in enumerate(units[:HEADLINE_WINDOW]):
+        text = unit.text
+        if _headline_like(text):
+            return index
+        if not (_nav(text) or _junk(text) or _meta(text) is not None or _RULE.match(text)
+                or _template_only(text) or _label_like(text)):
+            return 0  # prose, a list, a sentence: the page starts without furniture
     return 0
+
+
+def _headline_like(text: str) -> bool:
+    """Three to twenty words, not a sentence, not page furniture."""
+    return 3 <= len(text.split()) <= 20 and not text.endswith(".") and not (
+        _prose(text) or _nav(text) or _junk(text) or _label_like(text) or _meta(text) is not None
+        or _BULLET.match(text) or _RULE.match(text) or _END.match(text) or _template_only(text))
+
+
+def _label_like(text: str) -> bool:
+    """A section label or site banner rather than a headline: one or two words, a "Section |
+    Subsection" pair, or a short line in capitals."""
+    words = text.split()
+    if text.endswith(("?", "!")):
+        return False
+    if len(words) <= 2 or (len(words) <= 4 and re.fullmatch(r"[^|/›>]+\s[|/›>]\s[^|/›>]+", text)):
+        return True
+    letters = [c for c in text if c.isalpha()]
+    return len(words) <= 5 and len(letters) >= 4 and all(c.isupper() for c in letters)
 
 
 def _title_case(text: str) -> bool:

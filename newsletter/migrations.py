@@ -160,4 +160,31 @@ MIGRATIONS: list[str | Migration] = [
     CREATE UNIQUE INDEX subscribers_key ON subscribers (key);
     """,
     ),
+    # 4: feeds pulled into content/ (each item once) and recurring digests (each run once)
+    """
+    CREATE TABLE feed_items (
+        item_key  TEXT PRIMARY KEY,                -- the item's id/guid (made absolute), else its link
+        feed      TEXT NOT NULL,                   -- the [[feeds]] name it came from
+        slug      TEXT NOT NULL,                   -- the article written for it
+        published TEXT,                            -- UTC, as the feed gave it
+        pulled_at TEXT NOT NULL                    -- UTC
+    );
+    CREATE INDEX feed_items_feed ON feed_items (feed, pulled_at);
+
+    CREATE TABLE feed_state (
+        url           TEXT PRIMARY KEY,            -- the feed's URL or file path as configured
+        etag          TEXT NOT NULL DEFAULT '',
+        last_modified TEXT NOT NULL DEFAULT '',
+        checked_at    TEXT NOT NULL                -- UTC
+    );
+
+    CREATE TABLE digest_runs (
+        digest      TEXT NOT NULL,                 -- the [[digests]] name
+        slot        TEXT NOT NULL,                 -- UTC: the scheduled time this run stands for
+        outcome     TEXT NOT NULL CHECK (outcome IN ('created', 'missed', 'lapsed')),
+        issue_id    INTEGER REFERENCES issues (id),
+        recorded_at TEXT NOT NULL,                 -- UTC
+        PRIMARY KEY (digest, slot)
+    );
+    """,
 ]

@@ -95,6 +95,10 @@ class EventKind(StrEnum):
     RECOVERED = "recovered"  # ``count`` deliveries were in flight when a run died: now unknown
     MISSED = "missed"  # ``detail`` says how late; not sent
     IDLE = "idle"  # nothing due; ``detail`` names the next scheduled issue, if any
+    PULLED = "pulled"  # ``report``: a feed's FeedResult with new articles (``report.slugs``)
+    FEED_FAILED = "feed_failed"  # ``report``: a feed's FeedResult whose ``error`` says why
+    DIGEST = "digest"  # ``report``: a digest's Outcome: issue ``issue_id`` made (scheduled if auto)
+    DIGEST_MISSED = "digest_missed"  # ``report``: a digest's Outcome; its run was ``detail`` late: not made
     SENDING = "sending"  # about to send ``issue_id``
     SENT = "sent"  # ``report``: the run's SendReport
     ERROR = "error"  # ``error``: that issue was not sent; the others still are
@@ -123,7 +127,8 @@ def send_due(
     """Send what is due at ``now``, under the database's send lock; yields :class:`Event` s.
 
     Order: take the lock (or yield ``locked`` and stop); turn deliveries left in flight into
-    ``unknown``; mark ``sent`` the issues left ``sending`` with nothing more to do; mark scheduled issues later than ``max_lateness`` ``missed``; send the others
+    ``unknown``; pull the ``[[feeds]]`` and make the ``[[digests]]`` due (an automatic one is
+    scheduled at its slot, so it is sent below in the same run); mark ``sent`` the issues left ``sending`` with nothing more to do; mark scheduled issues later than ``max_lateness`` ``missed``; send the others
     whose time has come; resume ``sending`` issues with retries due or subscribers not yet
     reached, unless their last activity is more than ``max_lateness`` old (then ``missed``
     too: ``send ID`` still finishes them). ``progress_for(issue_id)`` may return a
@@ -142,6 +147,7 @@ def send_due(
             recover_in_flight(conn)
             for issue_id, n in sorted(stuck.items()):
                 yield Event(EventKind.RECOVERED, issue_id, count=n)
+        yield from _feeds_and_digests(conn, config, now)
         issues.finish_idle(conn, now)
         late = config.max_lateness
         todo: list[int] = []
@@ -177,6 +183,26 @@ def send_due(
             yield Event(EventKind.SENT, issue_id, report=report)
     finally:
         lock.release()
+
+
+def _feeds_and_digests(conn: Connection, config: Config, now: datetime) -> Iterator[Event]:
+    """Pull every feed, then make the digests due (events only for what happened)."""
+    if config.feeds:
+        from .feeds import pull
+
+        for result in pull(conn, config, now):
+            if result.error:
+                yield Event(EventKind.FEED_FAILED, report=result)
+            elif result.slugs:
+                yield Event(EventKind.PULLED, count=len(result.slugs), report=result)
+    if config.digests:
+        from .digests import run
+
+        for outcome in run(conn, config, now):
+            if outcome.kind == "created":
+                yield Event(EventKind.DIGEST, outcome.issue_id, count=outcome.count, report=outcome)
+            else:
+                yield Event(EventKind.DIGEST_MISSED, detail=_late(outcome.late), report=outcome)
 
 
 def _next_up(conn: Connection, tz: ZoneInfo) -> str:

@@ -15,6 +15,8 @@ UNSUBSCRIBE_HELP = "/unsubscribe"
 UNSUBSCRIBE = "/unsubscribe/<token>"
 WEBVIEW = "/issues/<int:issue_id>/view"
 READ = "/read/<slug>"
+ARCHIVE = "/archive"
+ARCHIVE_FEED = "/archive.atom"
 
 _PLACEHOLDER = re.compile(r"<(?:[a-z]+:)?(\w+)>")
 
@@ -46,6 +48,17 @@ def webview_url(config: Config, issue_id: int | None, token: str | None = None) 
 def read_url(config: Config, slug: str) -> str:
     """The public page of an article that has gone out in an issue."""
     return _link(config, READ, slug=slug)
+
+
+def archive_url(config: Config, page: int = 1) -> str:
+    """The public list of sent issues (page 1 is the newest)."""
+    url = _link(config, ARCHIVE)
+    return f"{url}?page={page}" if page > 1 else url
+
+
+def archive_feed_url(config: Config) -> str:
+    """The Atom feed of the archive."""
+    return _link(config, ARCHIVE_FEED)
 
 
 def is_absolute(url: str) -> bool:

@@ -69,8 +69,8 @@ def log_in(page, base: str, password: str) -> None:
 
 
 def take_screenshots(out: Path) -> list[Path]:
-    """Dashboard and preview (desktop and phone widths) of the sample content and the seed,
-    with a few made-up subscribers and issues in a throwaway database."""
+    """Dashboard, preview and public archive (desktop and phone widths) of the sample content
+    and the seed, with a few made-up subscribers and issues in a throwaway database."""
     import shutil
     import tempfile
     from datetime import datetime, timedelta, timezone
@@ -98,6 +98,7 @@ def take_screenshots(out: Path) -> list[Path]:
         issues.create(conn, [a.slug for a in articles[:2]], subject="This week's digest",
                       send_at=datetime.now(timezone.utc) + timedelta(days=2))
         issues.create(conn, [articles[-1].slug])
+        _sent_issues(conn, config, articles)
         app = create_app({"NEWSLETTER": config})
         shots = []
         with chromium() as b, live_server(app) as base:
@@ -112,7 +113,29 @@ def take_screenshots(out: Path) -> list[Path]:
             phone.goto(f"{base}/articles/{seed.slug}")
             phone.evaluate("document.querySelector('.facts').scrollIntoView()")
             shots.append(_shot(phone, out / "preview-phone.png"))
+            desktop.goto(f"{base}/archive")
+            shots.append(_shot(desktop, out / "archive-desktop.png"))
+            narrow = b.new_page(viewport={"width": 375, "height": 812}, is_mobile=True)
+            narrow.goto(f"{base}/archive")
+            shots.append(_shot(narrow, out / "archive-phone.png"))
         return shots
+
+
+def _sent_issues(conn, config, articles) -> None:
+    """One issue per article, sent on past Mondays (rendered and marked sent, no mail), for
+    the archive."""
+    from datetime import datetime, timedelta, timezone
+
+    from newsletter import issues
+    from newsletter.compose import render_issue
+
+    monday = datetime(2025, 12, 1, 7, 0, tzinfo=timezone.utc)
+    for n, lead in enumerate(articles):
+        issue_id = issues.create(conn, [lead.slug], subject=lead.title, now=monday)
+        issues.freeze(conn, issue_id, render_issue([lead], config, subject=lead.title))
+        when = monday - timedelta(days=7 * (len(articles) - n))
+        issues.mark_sending(conn, issue_id, when)
+        issues.mark_sent(conn, issue_id, when + timedelta(minutes=3))
 
 
 def _shot(page, path: Path) -> Path:

@@ -98,3 +98,20 @@ def test_example_config_documents_every_key_with_its_default():
 
     example = tomllib.loads((ROOT / "config.example.toml").read_text())
     assert example == DEFAULTS
+
+
+def test_example_config_documents_the_feeds_and_digests_entries(tmp_path):
+    """The commented [[feeds]] and [[digests]] examples, uncommented, load and name every key."""
+    import re
+
+    from newsletter.config import ENTRIES
+
+    text = (ROOT / "config.example.toml").read_text()
+    blocks = re.findall(r"^# (\[\[\w+\]\]\n(?:# \w+ = .*\n)+)", text, re.M)
+    uncommented = "".join(re.sub(r"^# ", "", block, flags=re.M) for block in blocks)
+    path = tmp_path / "config.toml"
+    path.write_text(uncommented)
+    cfg = load_config(path, environ={})
+    assert [set(cfg.feeds[0]), set(cfg.digests[0])] == [set(ENTRIES["feeds"]), set(ENTRIES["digests"])]
+    assert {k: v for k, v in cfg.digests[0].items() if k not in ("name", "schedule", "feeds")} == {
+        k: v for k, v in ENTRIES["digests"].items() if k not in ("name", "schedule", "feeds")}

@@ -12,11 +12,14 @@ from ..mail import SAMPLE, MessageTemplate
 from .context import current_config, current_db
 
 
-@click.command()
-def articles() -> None:
+@click.group(invoke_without_command=True)
+@click.pass_context
+def articles(ctx: click.Context) -> None:
     """List the articles in the content folder: slug, date, title and author, newest first,
     with any parse warnings indented under each. Files that cannot be read are reported on
     stderr (exit status 1)."""
+    if ctx.invoked_subcommand is not None:
+        return
     config = current_config()
     found, errors = content.load_articles_report(config.content_dir)
     width = max((len(a.slug) for a in found), default=0)

@@ -156,11 +156,14 @@ def send_due(verbose: bool) -> None:
     """Send every scheduled issue whose time has come, and deliveries whose retry time has come.
 
     For cron. Runs under the database's send lock: a second run while one is going exits 0 at
-    once, saying so on stderr. An issue more than [schedule] max_lateness late is not sent but
+    once, saying so on stderr. First it pulls the [[feeds]] (one line per feed with new
+    articles) and makes the [[digests]] that are due (one line per issue made: a draft for an
+    editor, or scheduled and sent in this run when the digest is automatic). An issue more than [schedule] max_lateness late is not sent but
     marked missed (send it on purpose with `send ID`). Prints nothing on stdout when there is
     nothing to do, one summary line per issue sent; problems go to stderr (a missed issue, and
     deliveries caught in flight by a crash, are reported there too). Exit status: 0 done,
-    1 some deliveries failed or the send paused after a run of temporary failures, 2 an issue
+    1 some deliveries failed, the send paused after a run of temporary failures, or a feed
+    could not be pulled, 2 an issue
     could not be prepared (bad article, header), 3 the mail server could not be reached.
     """
     config = current_config()
@@ -192,6 +195,21 @@ def send_due(verbose: bool) -> None:
             note(f"issue {issue_id} missed: {event.detail}; max_lateness is"
                  f" {config['schedule']['max_lateness']}, so it was not sent."
                  f" Send it anyway with `send {issue_id}` or reschedule it with `issue schedule {issue_id} --at ...`")
+        elif kind == EventKind.PULLED:
+            click.echo(f"feed {event.report.feed!r}: {event.count} new article(s): {', '.join(event.report.slugs)}")
+        elif kind == EventKind.FEED_FAILED:
+            status = max(status, 1)
+            note(f"error: feed {event.report.feed!r}: {event.report.error}")
+        elif kind == EventKind.DIGEST:
+            outcome = event.report
+            what = (f"scheduled for {format_when(outcome.slot, config.timezone)}" if outcome.scheduled
+                    else f"a draft waiting for an editor (send it with `send {issue_id}`)")
+            click.echo(f"digest {outcome.digest!r}: issue {issue_id} made of {event.count} article(s), {what}")
+        elif kind == EventKind.DIGEST_MISSED:
+            outcome = event.report
+            note(f"digest {outcome.digest!r}: the run of {format_when(outcome.slot, config.timezone)} was"
+                 f" {event.detail} late (max_lateness {config['schedule']['max_lateness']}), so it was"
+                 " not made; its articles go into the next one")
         elif kind == EventKind.IDLE:
             if verbose:
                 note(f"send-due: nothing due at {format_when(now, config.timezone)}; {event.detail}")

@@ -1,5 +1,6 @@
 """Public pages, open without login: one-click unsubscribe (RFC 8058), the web view of an
-issue, and the web page of an article that has gone out (``/read/<slug>``, the digest's
+issue, the archive of sent issues (a page and an Atom feed, unless ``[archive] public`` is
+false), and the web page of an article that has gone out (``/read/<slug>``, the digest's
 "Read the full article" link for an article without a published ``url``).
 
 ``GET /unsubscribe/<token>`` only shows a confirmation page with a button; ``POST`` (the
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from .. import content, issues, subscribers, urls
+from .. import archive, content, issues, subscribers, urls
 from ..store import Connection
 from ..compose import TOKENS, article_view, text_direction
 from ..config import Config
@@ -90,6 +91,33 @@ def webview(issue_id: int):
         values.update(name=reader.name, email=reader.email, unsubscribe_url=urls.unsubscribe_url(config, token))
     html, _ = copy.fill({key: values.get(key, "") for key in TOKENS})
     return html, 200, {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
+
+
+@bp.route(urls.ARCHIVE)
+def archive_page():
+    """Sent issues, newest first, :data:`archive.PAGE_SIZE` a page (``?page=N``)."""
+    config = _config()
+    number = request.args.get("page", "1")
+    found = archive.page(get_db(), config, int(number)) if number.isdigit() and config["archive"]["public"] else None
+    if found is None:
+        abort(404)
+    html, status, headers = _page(
+        "archive.html", archive=found, feed_url=urls.archive_feed_url(config),
+        webview=lambda issue_id: urls.webview_url(config, issue_id),
+        newer=urls.archive_url(config, found.number - 1) if found.number > 1 else "",
+        older=urls.archive_url(config, found.number + 1) if found.older else "",
+    )
+    return html, status, {**headers, "Cache-Control": "public, max-age=300"}
+
+
+@bp.route(urls.ARCHIVE_FEED)
+def archive_feed():
+    """The archive as an Atom feed."""
+    config = _config()
+    if not config["archive"]["public"]:
+        abort(404)
+    return archive.atom(get_db(), config), 200, {
+        "Content-Type": "application/atom+xml; charset=utf-8", "Cache-Control": "public, max-age=300"}
 
 
 @bp.route(urls.READ)

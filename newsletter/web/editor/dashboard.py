@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from ... import issues, subscribers
+from ...digests import waiting_drafts
 from ...states import SubscriberStatus
 from ..db import get_db
 from .common import articles_report
@@ -22,4 +23,5 @@ def index():
         errors=errors,
         rows=rows,
         active=subscribers.count(conn, SubscriberStatus.ACTIVE),
+        waiting=waiting_drafts(conn),
     )
