@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .bounces.verp import check_base_address
 from .errors import ConfigError
 
 #: section -> key -> default. The type of each default is the type the key must have.
@@ -51,10 +52,30 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "timezone": "UTC",
         "max_lateness": "6h",
     },
+    "bounces": {
+        "address": "",
+        "soft_limit": 3,
+        "soft_window": "30d",
+        "maildir": "",
+        "imap_host": "",
+        "imap_port": 993,
+        "imap_username": "",
+        "imap_folder": "INBOX",
+        "processed_folder": "Processed",
+        "imap_ca_file": "",
+    },
+    "doctor": {
+        "dkim_selector": "",
+        "relay_ip": "",
+        "nameserver": "",
+    },
 }
 
 #: keys holding paths, resolved against the config file's folder
-PATH_KEYS = {("content", "dir"), ("database", "path"), ("smtp", "outbox"), ("smtp", "ca_file")}
+PATH_KEYS = {
+    ("content", "dir"), ("database", "path"), ("smtp", "outbox"), ("smtp", "ca_file"),
+    ("bounces", "maildir"), ("bounces", "imap_ca_file"),
+}
 
 CHOICES = {
     ("smtp", "backend"): ("outbox", "smtp"),
@@ -65,8 +86,10 @@ SECRET_ENV = {
     "smtp_password": "NEWSLETTER_SMTP_PASSWORD",
     "secret_key": "NEWSLETTER_SECRET_KEY",
     "editor_password": "NEWSLETTER_EDITOR_PASSWORD",
+    "imap_password": "NEWSLETTER_IMAP_PASSWORD",
 }
 
+FORBIDDEN_IN_FOLDER = re.compile(r'[\x00-\x1f\x7f"]')
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -121,8 +144,13 @@ class Config:
     def base_url(self) -> str:
         return self.values["newsletter"]["base_url"].rstrip("/")
 
+    @property
+    def soft_window(self) -> timedelta:
+        return parse_duration(self.values["bounces"]["soft_window"], "bounces.soft_window")
+
     def secret(self, name: str) -> str:
-        """A secret from the environment (``smtp_password``, ``secret_key``, ``editor_password``)."""
+        """A secret from the environment (``smtp_password``, ``secret_key``, ``editor_password``,
+        ``imap_password``)."""
         return self.secrets.get(name, "")
 
 
@@ -225,3 +253,19 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
     base = values["newsletter"]["base_url"]
     if not re.match(r"^https?://[^/\s]+", base):
         raise ConfigError(f"{where}: newsletter.base_url must start with http:// or https://")
+    _check_bounces(where, values["bounces"])
+
+
+def _check_bounces(where: str, bounces: dict[str, Any]) -> None:
+    if bounces["address"]:
+        check_base_address(bounces["address"], f"{where}: bounces.address")
+    if bounces["soft_limit"] < 1:
+        raise ConfigError(f"{where}: bounces.soft_limit must be at least 1")
+    parse_duration(bounces["soft_window"], f"{where}: bounces.soft_window")
+    if not 1 <= bounces["imap_port"] <= 65535:
+        raise ConfigError(f"{where}: bounces.imap_port must be between 1 and 65535")
+    if bounces["maildir"] and bounces["imap_host"]:
+        raise ConfigError(f"{where}: set bounces.maildir or bounces.imap_host, not both")
+    for key in ("imap_folder", "processed_folder"):
+        if not bounces[key].strip() or FORBIDDEN_IN_FOLDER.search(bounces[key]):
+            raise ConfigError(f"{where}: bounces.{key} must be a folder name on one line")

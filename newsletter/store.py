@@ -81,6 +81,60 @@ MIGRATIONS: list[str] = [
         UPDATE subscribers SET key = lower(hex(randomblob(12))) WHERE id = NEW.id;
     END;
     """,
+    # 4: bounces and complaints. Subscribers may be 'bounced' or 'complained' (and 'pending',
+    # the contract's double opt-in state): the CHECK constraint changes, which SQLite can only do
+    # by rebuilding the table (see migrate(): foreign keys are off while a migration runs).
+    """
+    CREATE TABLE subscribers_v4 (
+        id              INTEGER PRIMARY KEY,
+        email           TEXT NOT NULL,
+        email_key       TEXT NOT NULL UNIQUE,
+        name            TEXT NOT NULL DEFAULT '',
+        status          TEXT NOT NULL DEFAULT 'active'
+                        CHECK (status IN ('pending', 'active', 'unsubscribed', 'bounced', 'complained')),
+        subscribed_at   TEXT NOT NULL,
+        unsubscribed_at TEXT,                      -- when the subscriber stopped getting mail, for any reason
+        key             TEXT                       -- links name this random key (migration 3)
+    );
+    INSERT INTO subscribers_v4 (id, email, email_key, name, status, subscribed_at, unsubscribed_at, key)
+        SELECT id, email, email_key, name, status, subscribed_at, unsubscribed_at, key FROM subscribers;
+    DROP TABLE subscribers;
+    ALTER TABLE subscribers_v4 RENAME TO subscribers;
+    CREATE INDEX subscribers_status ON subscribers (status, id);
+    CREATE UNIQUE INDEX subscribers_key ON subscribers (key);
+    CREATE TRIGGER subscribers_key_given AFTER INSERT ON subscribers WHEN NEW.key IS NULL
+    BEGIN
+        UPDATE subscribers SET key = lower(hex(randomblob(12))) WHERE id = NEW.id;
+    END;
+
+    -- one row per bounce or complaint understood, per subscriber; the same report read twice
+    -- (a pipe and a mailbox, or a fetch run again) has the same fingerprint and counts once
+    CREATE TABLE bounce_events (
+        id            INTEGER PRIMARY KEY,
+        fingerprint   TEXT NOT NULL UNIQUE,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id),
+        issue_id      INTEGER REFERENCES issues (id),   -- NULL when the report does not say
+        kind          TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+        status        TEXT NOT NULL DEFAULT '',          -- enhanced status code (5.1.1) or SMTP reply code
+        diagnostic    TEXT NOT NULL DEFAULT '',
+        source        TEXT NOT NULL DEFAULT '',          -- 'rcpt' (refused during a send), a file, a mailbox
+        received_at   TEXT NOT NULL
+    );
+    CREATE INDEX bounce_events_subscriber ON bounce_events (subscriber_id, kind, received_at);
+    CREATE INDEX bounce_events_issue ON bounce_events (issue_id, kind);
+
+    -- messages that reached the bounce intake and were not understood: kept for the editor
+    CREATE TABLE kept_messages (
+        id          INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL UNIQUE,
+        reason      TEXT NOT NULL,
+        sender      TEXT NOT NULL DEFAULT '',
+        subject     TEXT NOT NULL DEFAULT '',
+        raw         BLOB NOT NULL,
+        source      TEXT NOT NULL DEFAULT '',
+        received_at TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -129,17 +183,31 @@ def migrate(conn: sqlite3.Connection) -> None:
         raise sqlite3.DatabaseError(
             f"schema version {version} is newer than this program knows ({len(MIGRATIONS)})"
         )
-    for number in range(version, len(MIGRATIONS)):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if conn.execute("PRAGMA user_version").fetchone()[0] == number:
-                for statement in _statements(MIGRATIONS[number]):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+    if version == len(MIGRATIONS):
+        return
+    # A migration may rebuild a table others refer to (SQLite's way to change a constraint):
+    # foreign keys are off while it runs and checked whole before it commits.
+    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        for number in range(version, len(MIGRATIONS)):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("PRAGMA user_version").fetchone()[0] == number:
+                    for statement in _statements(MIGRATIONS[number]):
+                        conn.execute(statement)
+                    broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+                    if broken:
+                        raise sqlite3.DatabaseError(
+                            f"migration {number + 1} leaves a broken reference in table {broken[0]}"
+                        )
+                    conn.execute(f"PRAGMA user_version = {number + 1}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+    finally:
+        conn.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
 
 
 def _statements(script: str) -> list[str]:
