@@ -22,7 +22,7 @@ from pathlib import Path
 
 import trustme
 
-from smtpserver import free_port
+from helpers import free_port
 
 DOVECOT = "/usr/sbin/dovecot"
 

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from smtpserver import free_port
+from helpers import free_port
 
 POSTFIX = "/usr/sbin/postfix"
 MAILBOX_OWNER = "nobody"
