@@ -7,6 +7,7 @@ working directory when there is no file). An unknown key or a wrong type is a
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -254,6 +255,26 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
     if not re.match(r"^https?://[^/\s]+", base):
         raise ConfigError(f"{where}: newsletter.base_url must start with http:// or https://")
     _check_bounces(where, values["bounces"])
+    _check_doctor(where, values["doctor"])
+
+
+def _check_doctor(where: str, doctor: dict[str, Any]) -> None:
+    if doctor["relay_ip"]:
+        try:
+            ipaddress.ip_address(doctor["relay_ip"])
+        except ValueError:
+            raise ConfigError(f"{where}: doctor.relay_ip {doctor['relay_ip']!r} is not an IP address") from None
+    if doctor["dkim_selector"] and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", doctor["dkim_selector"]):
+        raise ConfigError(f"{where}: doctor.dkim_selector {doctor['dkim_selector']!r} is not a DNS name")
+    server = doctor["nameserver"]
+    host, port = server.rsplit(":", 1) if server.count(":") == 1 else (server, "53")
+    try:
+        if server:
+            ipaddress.ip_address(host)
+            if not 1 <= int(port) <= 65535:
+                raise ValueError
+    except ValueError:
+        raise ConfigError(f"{where}: doctor.nameserver {server!r} is not an IP address or IP:PORT") from None
 
 
 def _check_bounces(where: str, bounces: dict[str, Any]) -> None:

@@ -42,8 +42,8 @@ def soft_bounce(sigs, verp: Verp, issue_id: int, sub_id: int) -> tuple:
 
 
 def test_a_hard_bounce_makes_the_subscriber_bounced_once(config, conn):
-    alice, _ = subs.add(conn, "alice@example.org")
-    bob, _ = subs.add(conn, "bob@example.org")
+    subs.add(conn, "alice@example.org")
+    subs.add(conn, "bob@example.org")
     raw = (FIXTURES / "postfix_user_unknown.eml").read_bytes()
     sigs = signatures(config)
     first = apply(conn, classify(raw, sigs), raw, rules=Rules(), now=T0)
@@ -82,7 +82,7 @@ def test_soft_bounces_count_distinct_issues_within_the_window(overrides, conn):
 
 
 def test_a_complaint_makes_the_subscriber_complained_even_after_unsubscribing(config, conn):
-    judy, _ = subs.add(conn, "judy@example-isp.net")
+    subs.add(conn, "judy@example-isp.net")
     subs.remove(conn, "judy@example-isp.net")
     raw = (FIXTURES / "arf_abuse.eml").read_bytes()
     outcome = apply(conn, classify(raw, signatures(config)), raw, rules=Rules())
