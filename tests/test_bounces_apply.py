@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from newsletter import issues, subscribers as subs
-from newsletter.bounces.apply import Rules, apply, kept_message, kept_messages, record_rcpt_refusal
+from newsletter.bounces.apply import Rules, apply, kept_message, kept_messages
+from newsletter.bounces.events import record_refusal
 from newsletter.bounces.apply import signatures
 from newsletter.bounces.classify import classify
 from newsletter.bounces.verp import Verp
-from newsletter.store import MIGRATIONS, _statements, connect
+from newsletter.store import MIGRATIONS, _statements, connect, transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "bounces"
@@ -121,10 +122,12 @@ def test_auto_replies_change_nothing_and_the_unknown_is_kept(config, conn):
 def test_a_5xx_to_rcpt_during_a_send_is_a_hard_bounce(conn):
     sub, _ = subs.add(conn, "x@example.org")
     issue_id = issues.create(conn, ["a"])
-    assert record_rcpt_refusal(conn, sub.id, issue_id, "550", "550 5.1.1 no such user")
-    assert not record_rcpt_refusal(conn, sub.id, issue_id, "550", "550 5.1.1 no such user")
+    with transaction(conn):
+        assert record_refusal(conn, sub.id, issue_id, "550 RCPT TO: 5.1.1 no such user")
+    with transaction(conn):
+        assert not record_refusal(conn, sub.id, issue_id, "550 RCPT TO: 5.1.1 no such user")
     assert status(conn, "x@example.org") == "bounced"
-    assert conn.execute("SELECT count(*) FROM bounce_events").fetchone()[0] == 1
+    assert tuple(conn.execute("SELECT kind, status, source FROM bounce_events").fetchone()) == ("hard", "5.1.1", "rcpt")
 
 
 def test_the_migration_keeps_subscribers_deliveries_and_indexes(tmp_path):

@@ -1,41 +1,24 @@
-"""What a reading does to the list: events stored, statuses changed, the rest kept.
+"""What a reading does to the list: events stored and their rules applied (:mod:`.events`),
+auto-replies ignored, and what is not understood - or names no subscriber - kept for the editor.
 
-- hard bounce: the subscriber becomes ``bounced`` at once;
-- soft bounce: ``bounced`` once soft bounces reach ``[bounces] soft_limit`` on distinct issues
-  within ``soft_window`` (a soft bounce that names no issue counts as one of its own);
-- complaint: ``complained``, never mailed again;
-- ignored: nothing; not understood (or naming no subscriber): kept for the editor.
-
-Each event has a fingerprint (the report's, and the subscriber's id): the same report read
-twice is stored once and counts once. Times are computed here, never by the database.
+An event's fingerprint is the report's and the subscriber's id: the same report read twice
+is stored once and counts once.
 """
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from .. import signing, subscribers
 from ..config import Config
 from ..mail import message_ids
-from ..states import SubscriberStatus
 from ..store import now_utc, to_db_time, transaction
+from . import events
 from .classify import Signatures
+from .events import Rules
 from .results import Failure, Kind, Reading
 from .verp import Verp
-
-STATUS_OF = {Kind.HARD: SubscriberStatus.BOUNCED, Kind.SOFT: SubscriberStatus.BOUNCED,
-             Kind.COMPLAINT: SubscriberStatus.COMPLAINED}
-
-
-@dataclass(frozen=True)
-class Rules:
-    soft_limit: int = 3
-    soft_window: timedelta = timedelta(days=30)
-
-    @classmethod
-    def from_config(cls, config: Config) -> "Rules":
-        return cls(config["bounces"]["soft_limit"], config.soft_window)
 
 
 def signatures(config: Config) -> Signatures:
@@ -86,12 +69,13 @@ def apply(
         outcome = Outcome(reading, "")
         notes = []
         for sub, failure in targets:
-            recorded = _record(conn, reading, sub, failure, issue_id, source, now)
+            recorded = events.record(conn, f"{reading.fingerprint}:{sub.id}", sub.id, issue_id, failure.kind,
+                                     failure.status, failure.diagnostic, source, now)
             if not recorded:
                 outcome.duplicate = True
                 notes.append(f"{sub.email} already recorded")
                 continue
-            new_status = _rule(conn, sub, failure.kind, rules, now)
+            new_status = events.apply_rule(conn, sub.id, failure.kind, rules, now)
             if new_status:
                 outcome.changed.append((sub.email, new_status))
                 notes.append(f"{sub.email} is now {new_status}")
@@ -116,47 +100,6 @@ def _targets(conn: sqlite3.Connection, reading: Reading) -> list[tuple[subscribe
         if sub is not None and sub.id not in found:
             found[sub.id] = (sub, failure)
     return list(found.values())
-
-
-def _record(conn, reading: Reading, sub, failure: Failure, issue_id, source: str, now: datetime) -> bool:
-    """Insert the event; False when this report was already recorded for this subscriber."""
-    cur = conn.execute(
-        "INSERT INTO bounce_events (fingerprint, subscriber_id, issue_id, kind, status, diagnostic,"
-        " source, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING",
-        (f"{reading.fingerprint}:{sub.id}", sub.id, issue_id, str(failure.kind), failure.status,
-         failure.diagnostic, source[:300], to_db_time(now)),
-    )
-    return cur.rowcount > 0
-
-
-def record_rcpt_refusal(
-    conn: sqlite3.Connection, subscriber_id: int, issue_id: int, status: str, diagnostic: str,
-    *, now: datetime | None = None,
-) -> bool:
-    """A 5xx reply to RCPT TO during a send: a hard bounce; True if the subscriber became
-    ``bounced``. Call inside the caller's transaction."""
-    now = now or now_utc()
-    conn.execute(
-        "INSERT INTO bounce_events (fingerprint, subscriber_id, issue_id, kind, status, diagnostic,"
-        " source, received_at) VALUES (?, ?, ?, 'hard', ?, ?, 'rcpt', ?) ON CONFLICT (fingerprint) DO NOTHING",
-        (f"rcpt:{issue_id}:{subscriber_id}", subscriber_id, issue_id, status, diagnostic[:500], to_db_time(now)),
-    )
-    return subscribers.stop(conn, subscriber_id, SubscriberStatus.BOUNCED, now=now)
-
-
-def _rule(conn, sub, kind: Kind, rules: Rules, now: datetime) -> str | None:
-    """The status this event gives the subscriber, if it changes (see module docstring)."""
-    if kind == Kind.SOFT:
-        since = to_db_time(now - rules.soft_window)
-        distinct, unnamed = conn.execute(
-            "SELECT COUNT(DISTINCT issue_id), SUM(CASE WHEN issue_id IS NULL THEN 1 ELSE 0 END)"
-            " FROM bounce_events WHERE subscriber_id = ? AND kind = 'soft' AND received_at >= ?",
-            (sub.id, since),
-        ).fetchone()
-        if distinct + (unnamed or 0) < rules.soft_limit:
-            return None
-    status = STATUS_OF[kind]
-    return status if subscribers.stop(conn, sub.id, status, now=now) else None
 
 
 def _status(conn, subscriber_id: int) -> str:
