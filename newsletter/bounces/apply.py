@@ -126,6 +126,10 @@ def kept_messages(conn: sqlite3.Connection, *, limit: int = 50, offset: int = 0)
     ).fetchall()
 
 
+def kept_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM kept_messages").fetchone()[0]
+
+
 def kept_message(conn: sqlite3.Connection, kept_id: int) -> sqlite3.Row | None:
     """One kept message with its raw bytes."""
     return conn.execute("SELECT * FROM kept_messages WHERE id = ?", (kept_id,)).fetchone()

@@ -202,6 +202,10 @@ def _imap_folder(imap: imaplib.IMAP4, folder: str, processed: str, where: str) -
             imap.expunge()
 
 
+def mailbox_configured(config: Config) -> bool:
+    return bool(config["bounces"]["maildir"] or config["bounces"]["imap_host"])
+
+
 def mailbox_messages(config: Config) -> Iterator[Message]:
     """The configured mailbox's messages (Maildir or IMAP); ConfigError when none is set."""
     b = config["bounces"]
