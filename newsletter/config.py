@@ -7,6 +7,7 @@ working directory when there is no file). An unknown key or a wrong type is a
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .bounces.verp import check_base_address
 from .errors import ConfigError
 
 #: section -> key -> default. The type of each default is the type the key must have.
@@ -59,6 +61,23 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "timeout": 30.0,
         "max_bytes": 10_000_000,
     },
+    "bounces": {
+        "address": "",
+        "soft_limit": 3,
+        "soft_window": "30d",
+        "maildir": "",
+        "imap_host": "",
+        "imap_port": 993,
+        "imap_username": "",
+        "imap_folder": "INBOX",
+        "processed_folder": "Processed",
+        "imap_ca_file": "",
+    },
+    "doctor": {
+        "dkim_selector": "",
+        "relay_ip": "",
+        "nameserver": "",
+    },
 }
 
 #: Arrays of tables (``[[feeds]]``, ``[[digests]]``): key -> default. Types are checked as for
@@ -77,7 +96,10 @@ ENTRIES: dict[str, dict[str, Any]] = {
 _REQUIRED_KEYS = {("feeds", "name"), ("feeds", "url"), ("digests", "name"), ("digests", "schedule")}
 
 #: keys holding paths, resolved against the config file's folder
-PATH_KEYS = {("content", "dir"), ("database", "path"), ("smtp", "outbox"), ("smtp", "ca_file")}
+PATH_KEYS = {
+    ("content", "dir"), ("database", "path"), ("smtp", "outbox"), ("smtp", "ca_file"),
+    ("bounces", "maildir"), ("bounces", "imap_ca_file"),
+}
 
 CHOICES = {
     ("smtp", "backend"): ("outbox", "smtp"),
@@ -88,8 +110,10 @@ SECRET_ENV = {
     "smtp_password": "NEWSLETTER_SMTP_PASSWORD",
     "secret_key": "NEWSLETTER_SECRET_KEY",
     "editor_password": "NEWSLETTER_EDITOR_PASSWORD",
+    "imap_password": "NEWSLETTER_IMAP_PASSWORD",
 }
 
+FORBIDDEN_IN_FOLDER = re.compile(r'[\x00-\x1f\x7f"]')
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -161,8 +185,13 @@ class Config:
         """The ``[[digests]]`` entries, every key present (defaults filled in)."""
         return self.entries.get("digests", [])
 
+    @property
+    def soft_window(self) -> timedelta:
+        return parse_duration(self.values["bounces"]["soft_window"], "bounces.soft_window")
+
     def secret(self, name: str) -> str:
-        """A secret from the environment (``smtp_password``, ``secret_key``, ``editor_password``)."""
+        """A secret from the environment (``smtp_password``, ``secret_key``, ``editor_password``,
+        ``imap_password``)."""
         return self.secrets.get(name, "")
 
 
@@ -307,6 +336,8 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
         ) from None
     parse_duration(values["schedule"]["max_lateness"], f"{where}: schedule.max_lateness")
     _check_database_url(where, values["database"]["url"])
+    _check_bounces(where, values["bounces"])
+    _check_doctor(where, values["doctor"])
     base = values["newsletter"]["base_url"]
     if not re.match(r"^https?://[^/\s]+", base):
         raise ConfigError(f"{where}: newsletter.base_url must start with http:// or https://")
@@ -342,3 +373,37 @@ def _check_entries(where: str, entries: dict[str, list[dict[str, Any]]]) -> None
             raise ConfigError(f"{label}: digests.feeds names {unknown[0]!r}, which is no [[feeds]] name")
         if digest["max_items"] < 1:
             raise ConfigError(f"{label}: digests.max_items must be at least 1")
+
+
+def _check_doctor(where: str, doctor: dict[str, Any]) -> None:
+    if doctor["relay_ip"]:
+        try:
+            ipaddress.ip_address(doctor["relay_ip"])
+        except ValueError:
+            raise ConfigError(f"{where}: doctor.relay_ip {doctor['relay_ip']!r} is not an IP address") from None
+    if doctor["dkim_selector"] and not re.fullmatch(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*", doctor["dkim_selector"]):
+        raise ConfigError(f"{where}: doctor.dkim_selector {doctor['dkim_selector']!r} is not a DNS name")
+    server = doctor["nameserver"]
+    host, port = server.rsplit(":", 1) if server.count(":") == 1 else (server, "53")
+    try:
+        if server:
+            ipaddress.ip_address(host)
+            if not 1 <= int(port) <= 65535:
+                raise ValueError
+    except ValueError:
+        raise ConfigError(f"{where}: doctor.nameserver {server!r} is not an IP address or IP:PORT") from None
+
+
+def _check_bounces(where: str, bounces: dict[str, Any]) -> None:
+    if bounces["address"]:
+        check_base_address(bounces["address"], f"{where}: bounces.address")
+    if bounces["soft_limit"] < 1:
+        raise ConfigError(f"{where}: bounces.soft_limit must be at least 1")
+    parse_duration(bounces["soft_window"], f"{where}: bounces.soft_window")
+    if not 1 <= bounces["imap_port"] <= 65535:
+        raise ConfigError(f"{where}: bounces.imap_port must be between 1 and 65535")
+    if bounces["maildir"] and bounces["imap_host"]:
+        raise ConfigError(f"{where}: set bounces.maildir or bounces.imap_host, not both")
+    for key in ("imap_folder", "processed_folder"):
+        if not bounces[key].strip() or FORBIDDEN_IN_FOLDER.search(bounces[key]):
+            raise ConfigError(f"{where}: bounces.{key} must be a folder name on one line")

@@ -92,6 +92,7 @@ class SendReport:
     subject: str = ""
     sent: int = 0
     failed: int = 0
+    bounced: int = 0  # refused at RCPT TO: failed for good, and the subscriber is now bounced
     deferred: int = 0
     unknown: int = 0
     pending: int = 0
@@ -103,11 +104,14 @@ class SendReport:
 
     @property
     def exit_code(self) -> int:
+        """1 when an operator must act (a failure, a pause); addresses refused for good are
+        bounced subscribers now, which the list has already dealt with: 0."""
         return 1 if self.failed or self.paused else 0
 
     def summary(self) -> str:
+        bounced = f"bounced {self.bounced} (now marked bounced), " if self.bounced else ""
         return (
-            f"issue {self.issue_id}: sent {self.sent}, failed {self.failed}, pending {self.pending}, "
+            f"issue {self.issue_id}: sent {self.sent}, failed {self.failed}, {bounced}pending {self.pending}, "
             f"unknown {self.unknown} in {self.elapsed:.1f}s"
         )
 
@@ -166,6 +170,9 @@ class SendRun:
         elif outcome.result == Result.FAILED:
             report.failed += 1
             self.streak = 0
+        elif outcome.result == Result.REFUSED:
+            report.bounced += 1
+            self.streak = 0
         elif outcome.result == Result.TEMPORARY:
             self.streak += 1
             if state == DeliveryState.FAILED:
@@ -176,7 +183,7 @@ class SendRun:
                 report.paused = True
                 report.reason = f"paused after {self.streak} temporary failures in a row (last: {outcome.error})"
                 self.stop.set()
-        if outcome.result in (Result.FAILED, Result.TEMPORARY) and len(report.errors) < ERRORS_KEPT:
+        if outcome.result in (Result.FAILED, Result.REFUSED, Result.TEMPORARY) and len(report.errors) < ERRORS_KEPT:
             report.errors.append(f"{outcome.subscriber_id}: {outcome.error}")
 
     def _written(self) -> None:
@@ -234,15 +241,16 @@ class SendRun:
             return Outcome(sid, attempts, Result.FAILED, str(exc))
         try:
             try:
-                transport.send(self.template.envelope_from, due.email, message)
+                transport.send(self.template.envelope(sid), due.email, message)
             except ConnectionLost:
                 getattr(transport, "open", lambda: None)()
-                transport.send(self.template.envelope_from, due.email, message)
+                transport.send(self.template.envelope(sid), due.email, message)
             return Outcome(sid, attempts, Result.SENT)
         except TemporaryFailure as exc:  # ConnectionLost a second time included
             return Outcome(sid, attempts, Result.TEMPORARY, str(exc))
         except PermanentFailure as exc:
-            return Outcome(sid, attempts, Result.FAILED, str(exc))
+            refused = exc.step == "RCPT TO"  # the address itself: a hard bounce
+            return Outcome(sid, attempts, Result.REFUSED if refused else Result.FAILED, str(exc))
         except Uncertain as exc:
             return Outcome(sid, attempts, Result.UNKNOWN, str(exc))
         except TransportError as exc:  # could not reconnect, or our sender refused: stop the run
@@ -357,7 +365,7 @@ def send_test(
     try:
         for address in addresses:
             try:
-                connection.send(template.envelope_from, address, template.personalize(0, address, ""))
+                connection.send(template.envelope(0), address, template.personalize(0, address, ""))
                 results.append((address, None))
             except (TemporaryFailure, PermanentFailure, Uncertain, HeaderError) as exc:
                 results.append((address, str(exc)))

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Callable
 
+from .bounces.events import record_refusal
 from .states import DeliveryState, IssueState, SubscriberStatus
 from .store import Connection, now_utc, to_db_time, transaction
 
@@ -33,6 +34,7 @@ class Result(StrEnum):
 
     SENT = "sent"  # the server accepted it
     FAILED = "failed"  # a permanent refusal
+    REFUSED = "refused"  # a permanent refusal of the address (5xx to RCPT TO): a hard bounce
     TEMPORARY = "temporary"  # try again later (or give up after MAX_ATTEMPTS)
     UNKNOWN = "unknown"  # lost after the final dot: the server may have it
     NOT_TRIED = "not tried"  # claimed, but the server went away before the attempt
@@ -179,7 +181,7 @@ def decide(outcome: Outcome, now: datetime) -> tuple[DeliveryState, str | None, 
     temporary failure waits :data:`BACKOFF`, and is given up after :data:`MAX_ATTEMPTS`."""
     if outcome.result == Result.SENT:
         return DeliveryState.SENT, None, None
-    if outcome.result == Result.FAILED:
+    if outcome.result in (Result.FAILED, Result.REFUSED):
         return DeliveryState.FAILED, outcome.error, None
     if outcome.result == Result.UNKNOWN:
         return DeliveryState.UNKNOWN, outcome.error, None
@@ -249,6 +251,8 @@ class Ledger:
 
     def _store(self, stamp: str, outcome: Outcome) -> None:
         state, error, next_attempt = decide(outcome, self.clock())
+        if outcome.result == Result.REFUSED:  # the subscriber becomes bounced with this write
+            record_refusal(self.conn, outcome.subscriber_id, self.issue_id, outcome.error)
         self.on_record(outcome, state)
         undo_claim = 1 if outcome.result == Result.NOT_TRIED else 0  # the attempt was never made
         self.conn.execute(

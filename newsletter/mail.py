@@ -27,7 +27,8 @@ from . import urls
 from .compose import TOKENS, RenderedIssue
 from .config import Config
 from .errors import HeaderError
-from .signing import subscriber_signer
+from .bounces.verp import Verp
+from .signing import secret_keys, subscriber_signer
 
 #: characters no header value may carry: C0 controls but TAB, DEL, NEL and Unicode line breaks
 FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
@@ -197,6 +198,8 @@ class MessageTemplate:
         self.domain = self.envelope_from.rpartition("@")[2]
         self._message_id = message_ids(config)
         self._sign = subscriber_signer(config, "unsubscribe")
+        bounces = config["bounces"]["address"]
+        self._verp = Verp(bounces, tuple(secret_keys(config))) if bounces else None
         if not _PRINTABLE_ASCII.match(check_header("newsletter.base_url", config.base_url)):
             raise HeaderError("newsletter.base_url: must be ASCII (write an international domain in punycode)")
         list_label = re.sub(r"[^a-z0-9-]+", "-", self.envelope_from.partition("@")[0].lower()).strip("-")
@@ -226,6 +229,16 @@ class MessageTemplate:
             f"\r\n--{boundary}--\r\n".encode(),
         ]
         self._keys = {p for p in self._text + self._html if isinstance(p, str)}  # tokens in use
+
+    def envelope(self, subscriber_id: int) -> str:
+        """The envelope sender (Return-Path) of one recipient's message: with ``[bounces]
+        address`` set, ``bounces+TOKEN@domain`` naming issue and subscriber (a test copy: the
+        bounce address itself); else the sender address."""
+        if self._verp is None:
+            return self.envelope_from
+        if self.issue_id is None or self.test:
+            return self._verp.base
+        return self._verp.address(self.issue_id, subscriber_id)
 
     def message_id(self, subscriber_id: int) -> str:
         if self.issue_id is None or self.test:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from . import issues
 from .store import Connection
+from .bounces.intake import Processor, mailbox_configured, mailbox_messages
 from .config import Config
 from .states import IssueState
 from .errors import InputError, NewsletterError, TransportError
@@ -101,7 +102,9 @@ class EventKind(StrEnum):
     DIGEST_MISSED = "digest_missed"  # ``report``: a digest's Outcome; its run was ``detail`` late: not made
     SENDING = "sending"  # about to send ``issue_id``
     SENT = "sent"  # ``report``: the run's SendReport
-    ERROR = "error"  # ``error``: that issue was not sent; the others still are
+    ERROR = "error"  # ``error``: that issue was not sent (or, with no issue, the bounce mailbox
+    #                   could not be read); the others still are
+    BOUNCES = "bounces"  # ``report``: what reading the bounce mailbox did (an intake Summary)
 
 
 @dataclass
@@ -127,8 +130,10 @@ def send_due(
     """Send what is due at ``now``, under the database's send lock; yields :class:`Event` s.
 
     Order: take the lock (or yield ``locked`` and stop); turn deliveries left in flight into
-    ``unknown``; pull the ``[[feeds]]`` and make the ``[[digests]]`` due (an automatic one is
-    scheduled at its slot, so it is sent below in the same run); mark ``sent`` the issues left ``sending`` with nothing more to do; mark scheduled issues later than ``max_lateness`` ``missed``; send the others
+    ``unknown``; read the bounce mailbox when one is configured (``bounces``, or ``error``); pull
+    the ``[[feeds]]`` and make the ``[[digests]]`` due (an automatic one is scheduled at its slot,
+    so it is sent below in the same run); mark ``sent`` the issues left ``sending`` with nothing
+    more to do; mark scheduled issues later than ``max_lateness`` ``missed``; send the others
     whose time has come; resume ``sending`` issues with retries due or subscribers not yet
     reached, unless their last activity is more than ``max_lateness`` old (then ``missed``
     too: ``send ID`` still finishes them). ``progress_for(issue_id)`` may return a
@@ -147,6 +152,8 @@ def send_due(
             recover_in_flight(conn)
             for issue_id, n in sorted(stuck.items()):
                 yield Event(EventKind.RECOVERED, issue_id, count=n)
+        if mailbox_configured(config):  # first: an address that bounced since is not mailed
+            yield _fetch_bounces(conn, config)
         yield from _feeds_and_digests(conn, config, now)
         issues.finish_idle(conn, now)
         late = config.max_lateness
@@ -203,6 +210,15 @@ def _feeds_and_digests(conn: Connection, config: Config, now: datetime) -> Itera
                 yield Event(EventKind.DIGEST, outcome.issue_id, count=outcome.count, report=outcome)
             else:
                 yield Event(EventKind.DIGEST_MISSED, detail=_late(outcome.late), report=outcome)
+
+
+def _fetch_bounces(conn: Connection, config: Config) -> Event:
+    """``bounces fetch``, as one event."""
+    try:
+        summary = Processor(conn, config).run(mailbox_messages(config))
+    except NewsletterError as exc:
+        return Event(EventKind.ERROR, error=exc)
+    return Event(EventKind.BOUNCES, count=len(summary.lines), report=summary)
 
 
 def _next_up(conn: Connection, tz: ZoneInfo) -> str:

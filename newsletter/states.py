@@ -51,7 +51,19 @@ SHOWN_DELIVERY_STATES = (DeliveryState.SENT, DeliveryState.PENDING, DeliveryStat
 
 
 class SubscriberStatus(StrEnum):
-    """Only ``active`` subscribers receive issues."""
+    """Only ``active`` subscribers receive issues. ``bounced`` (the address is dead) and
+    ``complained`` (a spam report) are set by bounce processing; neither is mailed again."""
 
     ACTIVE = "active"
     UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+
+
+#: what a bounce or a complaint may replace: a complaint overrides every status, a bounce only a
+#: mailable one ("pending" is the contract's double opt-in state, allowed by the schema)
+STOPPABLE = {
+    SubscriberStatus.BOUNCED: ("pending", SubscriberStatus.ACTIVE),
+    SubscriberStatus.COMPLAINED: ("pending", SubscriberStatus.ACTIVE, SubscriberStatus.UNSUBSCRIBED,
+                                  SubscriberStatus.BOUNCED),
+}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from .errors import ConfigError
-from .migrations import MIGRATIONS
+from .migrations import MIGRATIONS, script
 
 if TYPE_CHECKING:
     from .config import Config
@@ -97,22 +97,41 @@ _MIGRATION_LOCK = 0x6E6C6D67  # "nlmg"
 
 def migrate(conn: Connection) -> None:
     """Bring the schema to the newest version, one migration per transaction; a second process
-    migrating at the same time waits, then finds nothing left to do."""
+    migrating at the same time waits, then finds nothing left to do.
+
+    On SQLite a migration may rebuild a table others refer to (its way to change a
+    constraint): foreign keys are off while migrations run, and checked whole before each
+    commits. PostgreSQL alters constraints in place and checks references itself.
+    """
     version = _version(conn)
     if version > len(MIGRATIONS):
         raise sqlite3.DatabaseError(
             f"schema version {version} is newer than this program knows ({len(MIGRATIONS)})"
         )
-    for number in range(version, len(MIGRATIONS)):
-        entry = MIGRATIONS[number]
-        script = entry if isinstance(entry, str) else entry.script(conn.dialect)
-        with transaction(conn):
-            if conn.dialect == "postgresql":
-                conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
-            if _version(conn) != number:
-                continue  # another process applied it meanwhile
-            _run_script(conn, script)
-            _set_version(conn, number + 1)
+    if version == len(MIGRATIONS):
+        return
+    if conn.dialect == "sqlite":
+        conn.execute("PRAGMA foreign_keys=OFF")  # only outside a transaction
+    try:
+        for number in range(version, len(MIGRATIONS)):
+            _apply(conn, number)
+    finally:
+        if conn.dialect == "sqlite":
+            conn.execute("PRAGMA foreign_keys=ON")
+
+
+def _apply(conn: Connection, number: int) -> None:
+    with transaction(conn):
+        if conn.dialect == "postgresql":
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+        if _version(conn) != number:
+            return  # another process applied it meanwhile
+        _run_script(conn, script(number, conn.dialect))
+        if conn.dialect == "sqlite":
+            broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+            if broken:
+                raise sqlite3.DatabaseError(f"migration {number + 1} leaves a broken reference in table {broken[0]}")
+        _set_version(conn, number + 1)
 
 
 def _version(conn: Connection) -> int:
@@ -130,11 +149,11 @@ def _set_version(conn: Connection, version: int) -> None:
         conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
 
-def _run_script(conn: Connection, script: str) -> None:
+def _run_script(conn: Connection, sql: str) -> None:
     if conn.dialect == "postgresql":
-        conn.raw.execute(script)  # several statements, dollar-quoted bodies: sent as written
+        conn.raw.execute(sql)  # several statements, dollar-quoted bodies: sent as written
         return
-    for statement in _statements(script):
+    for statement in _statements(sql):
         conn.execute(statement)
 
 

@@ -28,9 +28,10 @@ from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from .errors import InputError
 from .signing import SubscriberRef
+from .states import STOPPABLE, SubscriberStatus
 from .store import Connection, Row, now_utc, to_db_time, transaction
 
-STATUSES = ("active", "unsubscribed")
+STATUSES = tuple(SubscriberStatus)
 EXPORT_FIELDS = ("email", "name", "status", "subscribed_at", "unsubscribed_at")
 BATCH = 1000
 
@@ -196,6 +197,19 @@ def unsubscribe(conn: Connection, subscriber_id: int, *, now: datetime | None = 
     return cur.rowcount > 0
 
 
+def stop(
+    conn: Connection, subscriber_id: int, status: SubscriberStatus, *, now: datetime | None = None
+) -> bool:
+    """Mark a subscriber ``bounced`` or ``complained`` (see :data:`states.STOPPABLE`); True if it changed.
+    Neither is ever mailed again unless an operator re-adds the address with ``--resubscribe``."""
+    cur = conn.execute(
+        f"UPDATE subscribers SET status = ?, unsubscribed_at = ? WHERE id = ?"
+        f" AND status IN ({', '.join('?' * len(STOPPABLE[status]))})",
+        (status, to_db_time(now or now_utc()), subscriber_id, *STOPPABLE[status]),
+    )
+    return cur.rowcount > 0
+
+
 def remove(conn: Connection, email: str, *, now: datetime | None = None) -> tuple[Subscriber, bool]:
     """Unsubscribe an address (kept, never deleted). Returns it and whether it was active."""
     sub = find(conn, email)
@@ -213,7 +227,7 @@ def iter_subscribers(
 ) -> Iterator[Subscriber]:
     """Every subscriber (or those with ``status``) in id order, read ``batch`` rows at a time."""
     if status is not None and status not in STATUSES:
-        raise InputError(f"unknown status {status!r} (active or unsubscribed)")
+        raise InputError(f"unknown status {status!r} ({', '.join(STATUSES)})")
     where = "id > ?" + (" AND status = ?" if status else "")
     last = after_id
     while True:

@@ -34,11 +34,13 @@ _SAFE_ADDRESS = re.compile(r"^[^\x00-\x20<>\x7f-\U0010ffff]+@[^\x00-\x20<>\x7f-\
 
 
 class DeliveryError(Exception):
-    """A message not (surely) delivered to one recipient; ``code`` is the SMTP reply or 0."""
+    """A message not (surely) delivered to one recipient; ``code`` is the SMTP reply or 0,
+    ``step`` the command it answered (``RCPT TO``: the server refused the address itself)."""
 
-    def __init__(self, code: int, message: str):
+    def __init__(self, code: int, message: str, step: str = ""):
         super().__init__(f"{code} {message}".strip() if code else message)
         self.code = code
+        self.step = step
 
 
 class TemporaryFailure(DeliveryError):
@@ -214,8 +216,8 @@ class SmtpTransport:
         if code == 421 or code == -1:
             raise ConnectionLost(code if code > 0 else 0, detail)
         if 500 <= code < 600 and code != 552:
-            raise PermanentFailure(code, detail)
-        raise TemporaryFailure(code, detail)
+            raise PermanentFailure(code, detail, step)
+        raise TemporaryFailure(code, detail, step)
 
     def _reset(self) -> None:
         try:

@@ -3,6 +3,7 @@ command line run against a config file of its own. Servers live in ``smtpserver`
 ``browser``; fixtures in ``conftest``."""
 from __future__ import annotations
 
+import socket
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -166,3 +167,11 @@ def states(conn, issue_id: int) -> dict[str, int]:
     return dict(conn.execute(
         "SELECT state, count(*) FROM deliveries WHERE issue_id = ? GROUP BY state", (issue_id,)
     ).fetchall())
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1, for a server that must be told its port in its config
+    (Dovecot, Postfix) rather than bind port 0 and report it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from newsletter import delivery, ledger, store
+from newsletter import delivery, ledger, store, subscribers
 from newsletter.cli import cli
 from newsletter.config import load_config
 from newsletter.mail import message_ids
@@ -87,9 +87,11 @@ def test_faults_451_550_421_and_drops(tmp_path, pipelining):
         add_subscribers(conn, 120)
         issue = make_issue(conn)
         result = run(cfg_path, "send", str(issue))
-        assert result.exit_code == 1
-        assert "sent 113, failed 2, pending 4, unknown 1" in result.stdout
+        assert result.exit_code == 0  # the only failures are addresses refused for good: bounced now
+        assert "sent 113, failed 0, bounced 2 (now marked bounced), pending 4, unknown 1" in result.stdout
         assert "No such user" in result.stderr
+        assert {s.email for s in subscribers.iter_subscribers(conn, "bounced")} == {
+            "user5@example.com", "user90@example.com"}
         got = server.recipients()
         assert len(got) == len(set(got)) == 113
         sent = {r[0] for r in conn.execute(

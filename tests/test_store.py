@@ -8,7 +8,7 @@ import pytest
 
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
-from newsletter.migrations import MIGRATIONS
+from newsletter.migrations import MIGRATIONS, script
 from newsletter.store import _statements, connect
 
 
@@ -21,7 +21,7 @@ def test_new_sqlite_database_is_wal_and_at_the_latest_version(tmp_path):
 def test_an_older_sqlite_database_is_migrated_forward_keeping_its_rows(tmp_path):
     path = tmp_path / "old.db"
     raw = sqlite3.connect(path)
-    for statement in _statements(MIGRATIONS[0].script("sqlite")):
+    for statement in _statements(script(0, "sqlite")):
         raw.execute(statement)
     raw.execute("PRAGMA user_version = 1")
     raw.execute("INSERT INTO subscribers (email, email_key, subscribed_at) VALUES ('a@x.org', 'a@x.org', 't')")
@@ -40,7 +40,7 @@ def test_an_older_postgresql_database_is_migrated_forward_keeping_its_rows(postg
     url = postgres.new_database(migrated=False)
     with psycopg.connect(url, autocommit=True) as raw:
         raw.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        raw.execute(MIGRATIONS[0].script("postgresql"))
+        raw.execute(script(0, "postgresql"))
         raw.execute("INSERT INTO schema_version VALUES (1)")
         raw.execute("INSERT INTO subscribers (email, email_key, subscribed_at) VALUES ('a@x.org', 'a@x.org', 't')")
     config = load_config(overrides={"database": {"url": url}}, environ={})

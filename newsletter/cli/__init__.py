@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from ..errors import NewsletterError
-from . import check, content, feeds, issues, send, serve, subscribers
+from . import bounces, check, content, doctor, feeds, issues, send, serve, subscribers
 from .context import State
 
 
@@ -41,7 +41,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (content, check, subscribers, issues, send, serve, feeds):
+for module in (content, check, subscribers, issues, send, serve, feeds, bounces, doctor):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 
 from .. import issues
+from ..bounces.stats import issue_bounces
 from ..config import Config
 from ..states import DeliveryState
 from ..errors import InputError
@@ -107,6 +108,11 @@ def show(issue_id: int) -> None:
         click.echo(f"finished: {format_when(item.finished_at, tz)}")
     counts = issues.delivery_counts(conn, item)
     click.echo(f"deliveries: {issues.format_counts(counts)}")
+    bounces = issue_bounces(conn, item.id)
+    for line in bounces.lines():
+        click.echo(line)
+    for warning in bounces.warnings():
+        click.echo(f"warning: {warning}", err=True)
     titles = {
         DeliveryState.UNKNOWN: f"unknown (in flight when a send was killed; resend with `send {item.id} --retry-unknown`):",
         DeliveryState.FAILED: "failed:",
@@ -161,7 +167,9 @@ def send_due(verbose: bool) -> None:
     editor, or scheduled and sent in this run when the digest is automatic). An issue more than [schedule] max_lateness late is not sent but
     marked missed (send it on purpose with `send ID`). Prints nothing on stdout when there is
     nothing to do, one summary line per issue sent; problems go to stderr (a missed issue, and
-    deliveries caught in flight by a crash, are reported there too). Exit status: 0 done,
+    deliveries caught in flight by a crash, are reported there too). With a bounce mailbox
+    configured ([bounces] maildir or imap_host), reads it first, as `bounces fetch` does
+    (one line per message read). Exit status: 0 done,
     1 some deliveries failed, the send paused after a run of temporary failures, or a feed
     could not be pulled, 2 an issue
     could not be prepared (bad article, header), 3 the mail server could not be reached.
@@ -218,7 +226,13 @@ def send_due(verbose: bool) -> None:
                 note(f"send-due: sending issue {issue_id}")
         elif kind == EventKind.ERROR:
             status = max(status, event.error.exit_code)
-            note(f"error: issue {issue_id}: {event.error}")
+            note(f"error: {f'issue {issue_id}' if issue_id else 'bounces fetch'}: {event.error}")
+        elif kind == EventKind.BOUNCES:
+            status = max(status, event.report.exit_code)
+            for line in event.report.lines:
+                click.echo(line)
+            for line in event.report.errors:
+                note(f"error: {line}")
         elif kind == EventKind.SENT:
             report = event.report
             status = max(status, report.exit_code)

@@ -58,7 +58,7 @@ def add(email: str, name: str, resubscribe: bool) -> None:
         click.echo(f"resubscribed {sub.email}")
     else:
         click.echo(
-            f"{sub.email} unsubscribed on {sub.unsubscribed_at[:10]}; left unsubscribed"
+            f"{sub.email} {sub.status} on {(sub.unsubscribed_at or '')[:10]}; left {sub.status}"
             " (use --resubscribe if they asked to come back)",
             err=True,
         )

@@ -48,14 +48,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.secret_key, *app.config["SECRET_KEY_FALLBACKS"] = secret_keys(config)
 
     from . import auth, db, fmt, public, security
-    from .editor import dashboard, issues, preview, subscribers, testers
+    from .editor import bounces, dashboard, issues, preview, subscribers, testers
 
     security.init_app(app)
     db.init_app(app)
     auth.init_app(app)  # before CSRF: a request without login gets the login page, not a 400
     csrf.init_app(app)
     for blueprint in (auth.bp, public.bp, dashboard.bp, issues.bp, preview.bp, subscribers.bp,
-                      testers.bp):
+                      testers.bp, bounces.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(public.bp)
     _register_errors(app)

@@ -5,6 +5,8 @@ from flask import Blueprint, render_template
 
 from ... import issues, subscribers
 from ...digests import waiting_drafts
+from ...bounces.apply import kept_count
+from ...bounces.stats import issue_bounces
 from ...states import SubscriberStatus
 from ..db import get_db
 from .common import articles_report
@@ -19,6 +21,8 @@ def index():
     rows = [(i, issues.delivery_counts(conn, i)) for i in issues.list_issues(conn)[:10]]
     return render_template(
         "web/dashboard.html",
+        warnings=[w for issue, _ in rows for w in issue_bounces(conn, issue.id).warnings()],
+        kept=kept_count(conn),
         articles=articles,
         errors=errors,
         rows=rows,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from ... import issues
+from ...bounces.stats import issue_bounces
 from ...errors import InputError
 from ...schedule import format_when, parse_when
 from ...states import CANCELLABLE, SCHEDULABLE, SENDABLE, DeliveryState
@@ -76,6 +77,7 @@ def show(issue_id: int):
         running=sending.running(issue_id),
         log=sending.log_tail(cfg, issue_id),
         failed=issues.problem_deliveries(get_db(), issue_id, DeliveryState.FAILED),
+        bounces=issue_bounces(get_db(), issue_id),
         unknown=issues.problem_deliveries(get_db(), issue_id, DeliveryState.UNKNOWN),
         zone=cfg.timezone.key,
         schedulable=issue.state in SCHEDULABLE,
