@@ -128,7 +128,7 @@ def ledger_send(tmp: Path, port: int, subscribers: int) -> tuple[float, int, int
     config, conn, issue_id, rendered = setup(tmp, port, subscribers)
     started = time.perf_counter()
     cpu = time.process_time()
-    with delivery.SendLock(config.database_path):
+    with delivery.SendLock(config, conn):
         delivery.recover_in_flight(conn)
         report = delivery.send_issue(conn, config, issue_id)
     elapsed = time.perf_counter() - started

@@ -9,6 +9,7 @@ Sends of one database are serialised by the :class:`SendLock`.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -31,10 +32,16 @@ from .transport import ConnectionLost, PermanentFailure, TemporaryFailure, Uncer
 
 #: this many temporary failures in a row (no success between) pause the send
 PAUSE_AFTER = 20
-#: due deliveries read from the database at a time
+#: due deliveries read from the database at a time (SQLite), reserved at a time (PostgreSQL:
+#: small, so that senders sharing an issue share its work)
 BATCH = 500
+RESERVE = 32
 #: per-recipient failures kept in a report
 ERRORS_KEPT = 10
+#: while other senders hold an issue's rows, look again every OTHERS_POLL seconds, at most
+#: OTHERS_WAITS times (their rows are done, or theirs if they die, long before that)
+OTHERS_POLL = 0.2
+OTHERS_WAITS = 3000
 
 recover_in_flight = ledger.recover_in_flight
 
@@ -46,19 +53,31 @@ class LockHeld(NewsletterError):
 
 
 class SendLock:
-    """An exclusive, non-blocking lock per database (``flock`` on ``<database>.lock``).
+    """The database's send lock: exclusive, non-blocking, freed when the process dies.
 
-    ``acquire()`` returns False at once when another process holds it; ``with SendLock(p):``
-    raises :class:`LockHeld` instead. The kernel frees it when the process dies.
+    SQLite: ``flock`` on ``<database>.lock`` (``send`` and ``send-due`` take it: one sender per
+    database). PostgreSQL: a session advisory lock, taken by ``send-due`` only, so that runs on
+    several hosts never overlap; ``send`` processes there share an issue instead (see
+    :mod:`ledger`). ``acquire()`` returns False at once when it is held elsewhere;
+    ``with SendLock(...)`` raises :class:`LockHeld` instead.
     """
 
-    def __init__(self, database_path: str | os.PathLike):
-        self.path = Path(f"{database_path}.lock")
+    KEY = 0x6E6C7364, 0  # the PostgreSQL advisory lock (the owners' namespace, number 0)
+
+    def __init__(self, config: Config, conn: Connection):
+        self.conn = conn
+        self.postgres = conn.dialect == "postgresql"
+        self.path = Path(f"{config.database_path}.lock")
+        self.name = "the database's send-due advisory lock" if self.postgres else f"lock {self.path}"
+        self._held = False
         self._fd: int | None = None
 
     def acquire(self) -> bool:
-        if self._fd is not None:
+        if self._held:
             return True
+        if self.postgres:
+            self._held = bool(self.conn.execute("SELECT pg_try_advisory_lock(?, ?)", self.KEY).fetchone()[0])
+            return self._held
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -66,22 +85,33 @@ class SendLock:
         except BlockingIOError:
             os.close(fd)
             return False
-        self._fd = fd
+        self._fd, self._held = fd, True
         return True
 
     def release(self) -> None:
-        if self._fd is not None:
+        if not self._held:
+            return
+        if self.postgres:
+            self.conn.execute("SELECT pg_advisory_unlock(?, ?)", self.KEY)
+        else:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+        self._held = False
 
     def __enter__(self) -> "SendLock":
         if not self.acquire():
-            raise LockHeld(f"another send is running (lock {self.path} is held); try again later")
+            raise LockHeld(f"another send is running ({self.name} is held); try again later")
         return self
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def sender_lock(config: Config, conn: Connection) -> contextlib.AbstractContextManager:
+    """What ``send`` holds while it sends: the send lock on SQLite (one sender per database);
+    nothing on PostgreSQL, where senders on several hosts share an issue's deliveries."""
+    return SendLock(config, conn) if conn.dialect == "sqlite" else contextlib.nullcontext()
 
 
 @dataclass
@@ -147,8 +177,8 @@ class SendRun:
         self.template, self.fixed_now = template, now
         self.progress, self.total, self.done = progress, total, 0
         self.stop = threading.Event()
-        self.ledger = ledger.Ledger(conn, issue_id, clock=self.now, stopped=self.stop.is_set,
-                                    on_record=self._count, on_written=self._written)
+        self.ledger = ledger.Ledger(conn, issue_id, owner=ledger.register_sender(conn), clock=self.now,
+                                    stopped=self.stop.is_set, on_record=self._count, on_written=self._written)
         self.queue_lock = threading.Lock()
         self.queue: deque[Due] = deque()
         self.last = 0  # the highest subscriber id read so far (keyset paging)
@@ -193,17 +223,24 @@ class SendRun:
 
     def take(self) -> Due | None:
         """The next due delivery, or None when there is none left or the run stopped. Reads
-        the next batch, in subscriber order, when the current one runs out."""
+        the next batch, in subscriber order, when the current one runs out. With other
+        senders on the issue (PostgreSQL), this one stays until their rows are done too: rows
+        of a sender that dies are free at once, and this one takes them over."""
         with self.queue_lock:
-            if self.stop.is_set():
-                return None
-            if not self.queue and not self.exhausted:
-                batch = self.ledger.read(self.last, BATCH)
-                self.queue.extend(batch)
-                self.exhausted = len(batch) < BATCH
-                if batch:
-                    self.last = batch[-1].subscriber_id
-            return self.queue.popleft() if self.queue else None
+            for _ in range(OTHERS_WAITS):
+                if self.stop.is_set():
+                    return None
+                if not self.queue and not self.exhausted:
+                    size = BATCH if self.ledger.conn.dialect == "sqlite" else RESERVE
+                    batch = self.ledger.read(self.last, size)
+                    self.queue.extend(batch)
+                    self.exhausted = len(batch) < size and not self.ledger.others_hold()
+                    if batch:
+                        self.last = batch[-1].subscriber_id
+                if self.queue or self.exhausted:
+                    return self.queue.popleft() if self.queue else None
+                self.stop.wait(OTHERS_POLL)  # others hold rows: look again soon
+            return None
 
     def worker(self, make_transport: Callable) -> None:
         """Claim, send, record, until nothing is due; each result is written with the next claim."""
@@ -298,7 +335,7 @@ def send_issue(
 ) -> SendReport:
     """Send issue ``issue_id`` to every active subscriber who has not got it yet.
 
-    The caller holds the :class:`SendLock` and has run :func:`recover_in_flight`. ``now``
+    The caller holds :func:`sender_lock` and has run :func:`recover_in_flight`. ``now``
     (a fixed clock for tests and ``send-due``) decides which deferred deliveries are due and
     their next retry times. ``transport`` is a factory of transports (default
     :func:`open_transport`), called once per connection. ``progress(done, total)`` is called
@@ -316,7 +353,10 @@ def send_issue(
     total = ledger.count_due(conn, issue_id, now or now_utc())
 
     run = SendRun(conn, config, issue_id, template, now, progress, total)
-    run.run(transport or (lambda: open_transport(config)), config["smtp"]["connections"])
+    try:
+        run.run(transport or (lambda: open_transport(config)), config["smtp"]["connections"])
+    finally:
+        run.ledger.release()
 
     report = run.report
     ledger.drop_departed(conn, issue_id)

@@ -236,12 +236,6 @@ def last_activity(conn: Connection, issue_id: int, now: datetime) -> datetime | 
     return from_db_time(max(stamps)) if stamps else None
 
 
-def in_flight(conn: Connection) -> dict[int, int]:
-    """Deliveries in state ``sending``, per issue (before recovery turns them ``unknown``)."""
-    return dict(conn.execute("SELECT issue_id, count(*) FROM deliveries WHERE state = ? GROUP BY issue_id",
-                             (DeliveryState.SENDING,)))
-
-
 def delivery_counts(conn: Connection, issue: Issue) -> dict[DeliveryState, int]:
     """Counts per :data:`~states.SHOWN_DELIVERY_STATES` for an issue, counted in SQL.
 

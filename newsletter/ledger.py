@@ -2,8 +2,16 @@
 
 A row is ``pending`` -> ``sending`` (claimed and committed *before* the SMTP transaction) ->
 ``sent`` (only after the server accepted the message), or ``failed``, or back to ``pending``
-with a retry time. A row left ``sending`` by a process that died becomes ``unknown``
-(:func:`recover_in_flight`, only under the send lock).
+with a retry time. A row left ``sending`` by a sender that died becomes ``unknown``
+(:func:`recover_in_flight`).
+
+Senders. On SQLite one process sends at a time (the send lock): it reads due rows in
+subscriber order. On PostgreSQL several processes, on several hosts, may send one issue at
+once: each registers as an *owner* (a random number it holds a session advisory lock on, so
+the lock, and with it the owner, ends the moment its process or connection does), reserves
+batches of due rows with ``FOR UPDATE SKIP LOCKED`` (no two senders get the same row), and
+claims each before sending it. Rows of an owner that is gone are free again: pending ones for
+anyone to reserve, in-flight ones for :func:`recover_in_flight` to mark ``unknown``.
 
 :class:`Ledger` is shared by a send's worker threads over one SQLite connection: each worker
 hands in the outcome of its last message and the claim of its next one, and workers waiting at
@@ -11,6 +19,7 @@ the same time share one short transaction (flat combining).
 """
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -61,16 +70,49 @@ class Due:
     attempts: int
 
 
-def recover_in_flight(conn: Connection) -> int:
-    """Deliveries left ``sending`` by a dead process become ``unknown``; returns how many.
+#: the first key of PostgreSQL advisory locks that mark a live sender (the second is its owner)
+OWNER_LOCKS = 0x6E6C7364  # "nlsd"
 
-    Call only while holding the send lock (otherwise a live send's rows would be taken).
+
+def register_sender(conn: Connection) -> int:
+    """This process's owner number for the rows it reserves and claims (0 on SQLite, where the
+    send lock makes one sender the only one). On PostgreSQL the connection holds an advisory
+    lock on it for as long as it lives."""
+    if conn.dialect != "postgresql":
+        return 0
+    while True:  # bounded in practice: a clash of two random 31-bit numbers is rare
+        owner = secrets.randbelow(2**31 - 1) + 1
+        if conn.execute("SELECT pg_try_advisory_lock(?, ?)", (OWNER_LOCKS, owner)).fetchone()[0]:
+            return owner
+
+
+def _orphaned(conn: Connection, column: str = "owner") -> str:
+    """SQL true for a row whose owner is gone (always, on SQLite: only called under the lock)."""
+    if conn.dialect != "postgresql":
+        return "1 = 1"
+    return (f"({column} IS NULL OR {column} NOT IN (SELECT objid::integer FROM pg_locks WHERE "
+            f"locktype = 'advisory' AND classid::bigint = {OWNER_LOCKS} AND objsubid = 2 AND granted))")
+
+
+def in_flight(conn: Connection) -> dict[int, int]:
+    """Deliveries in flight whose sender is gone, per issue (what recovery will mark unknown)."""
+    return dict(conn.execute(
+        f"SELECT issue_id, count(*) FROM deliveries WHERE state = ? AND {_orphaned(conn)} GROUP BY issue_id",
+        (DeliveryState.SENDING,),
+    ))
+
+
+def recover_in_flight(conn: Connection) -> int:
+    """Deliveries left ``sending`` by a sender that is gone become ``unknown``; returns how many.
+
+    On SQLite call it only while holding the send lock (otherwise a live send's rows would be
+    taken); on PostgreSQL a live sender's rows are never touched.
     """
     with transaction(conn):
         return conn.execute(
             "UPDATE deliveries SET state = ?, updated_at = ?, "
             "last_error = 'interrupted while in flight: the server may or may not have it' "
-            "WHERE state = ?",
+            f"WHERE state = ? AND {_orphaned(conn)}",
             (DeliveryState.UNKNOWN, to_db_time(now_utc()), DeliveryState.SENDING),
         ).rowcount
 
@@ -146,6 +188,30 @@ def due_batch(conn: Connection, issue_id: int, now: datetime, after: int, size: 
     return [Due(*row) for row in rows]
 
 
+def reserve(conn: Connection, issue_id: int, now: datetime, owner: int, size: int) -> list[Due]:
+    """PostgreSQL: up to ``size`` due deliveries nobody live holds, now held by ``owner``, in
+    subscriber order; rows other senders are reserving at the same moment are skipped."""
+    rows = conn.execute(
+        "UPDATE deliveries d SET owner = ? FROM subscribers s "
+        "WHERE s.id = d.subscriber_id AND d.issue_id = ? AND d.subscriber_id IN ("
+        f"  SELECT d.subscriber_id {_DUE} AND {_orphaned(conn, 'd.owner')}"
+        "   ORDER BY d.subscriber_id LIMIT ? FOR UPDATE OF d SKIP LOCKED"
+        ") RETURNING d.subscriber_id, s.email, s.name, s.key, d.attempts",
+        (owner, issue_id, issue_id, to_db_time(now), size),
+    ).fetchall()
+    return sorted((Due(*row) for row in rows), key=lambda due: due.subscriber_id)
+
+
+def held_by_others(conn: Connection, issue_id: int, now: datetime, owner: int) -> int:
+    """PostgreSQL: due deliveries of the issue that other live senders hold (0 on SQLite)."""
+    if conn.dialect != "postgresql":
+        return 0
+    return conn.execute(
+        f"SELECT count(*) {_DUE} AND d.owner != ? AND NOT {_orphaned(conn, 'd.owner')}",
+        (issue_id, to_db_time(now), owner),
+    ).fetchone()[0]
+
+
 def would_send(conn: Connection, issue_id: int, now: datetime, *, retry_unknown: bool,
                show: int) -> tuple[int, list[str], int]:
     """For a dry run: how many a send would mail now, the first ``show`` addresses, and how
@@ -201,10 +267,10 @@ class Ledger:
     send's own counts, pausing and progress live with the caller).
     """
 
-    def __init__(self, conn: Connection, issue_id: int, *, clock: Callable[[], datetime],
+    def __init__(self, conn: Connection, issue_id: int, *, owner: int, clock: Callable[[], datetime],
                  stopped: Callable[[], bool], on_record: Callable[[Outcome, DeliveryState], None],
                  on_written: Callable[[], None]):
-        self.conn, self.issue_id = conn, issue_id
+        self.conn, self.issue_id, self.owner = conn, issue_id, owner
         self.clock, self.stopped = clock, stopped
         self.on_record, self.on_written = on_record, on_written
         self.lock = threading.Lock()  # the SQLite connection
@@ -226,9 +292,27 @@ class Ledger:
         return request.claimed
 
     def read(self, after: int, size: int) -> list[Due]:
-        """:func:`due_batch` at the ledger's clock, over the shared connection."""
+        """The next due deliveries at the ledger's clock, over the shared connection: after
+        subscriber ``after`` (SQLite), or reserved for this sender (PostgreSQL)."""
         with self.lock:
+            if self.conn.dialect == "postgresql":
+                return reserve(self.conn, self.issue_id, self.clock(), self.owner, size)
             return due_batch(self.conn, self.issue_id, self.clock(), after, size)
+
+    def release(self) -> None:
+        """The run is over: its reserved rows not attempted are free for anyone (PostgreSQL),
+        and this sender is no longer registered."""
+        if self.conn.dialect != "postgresql":
+            return
+        with self.lock:
+            self.conn.execute("UPDATE deliveries SET owner = NULL WHERE issue_id = ? AND owner = ? AND state = ?",
+                              (self.issue_id, self.owner, DeliveryState.PENDING))
+            self.conn.execute("SELECT pg_advisory_unlock(?, ?)", (OWNER_LOCKS, self.owner))
+
+    def others_hold(self) -> int:
+        """Due deliveries other live senders hold (they may yet die and leave them)."""
+        with self.lock:
+            return held_by_others(self.conn, self.issue_id, self.clock(), self.owner)
 
     def _write(self, batch: list[_Request]) -> None:
         stamp = to_db_time(now_utc())
@@ -238,11 +322,11 @@ class Ledger:
                     self._store(stamp, request.outcome)
             for request in batch:
                 request.claimed = request.claim is not None and not self.stopped() and self.conn.execute(
-                    "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ? "
+                    "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ?, owner = ? "
                     "WHERE issue_id = ? AND subscriber_id = ? AND state = ? AND EXISTS "
                     "(SELECT 1 FROM subscribers WHERE id = ? AND status = ?)",
-                    (DeliveryState.SENDING, stamp, self.issue_id, request.claim, DeliveryState.PENDING,
-                     request.claim, SubscriberStatus.ACTIVE),
+                    (DeliveryState.SENDING, stamp, self.owner, self.issue_id, request.claim,
+                     DeliveryState.PENDING, request.claim, SubscriberStatus.ACTIVE),
                 ).rowcount == 1
         for request in batch:
             request.done = True

@@ -273,6 +273,9 @@ MIGRATIONS: list[str | Migration] = [
     );
     """,
     ),
+    # 6: which sender holds a delivery (PostgreSQL: several senders share one issue; a sender's
+    # rows are freed the moment its session ends; see ledger.py)
+    "ALTER TABLE deliveries ADD COLUMN owner INTEGER;",
 ]
 
 

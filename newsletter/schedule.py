@@ -140,14 +140,15 @@ def send_due(
     ``progress(done, total)`` callback for that issue's send. A TransportError (server unreachable) propagates:
     nothing more can be sent in this run.
     """
-    from .delivery import SendLock, recover_in_flight, send_issue
+    from .delivery import SendLock, send_issue
+    from .ledger import in_flight, recover_in_flight
 
-    lock = SendLock(config.database_path)
+    lock = SendLock(config, conn)
     if not lock.acquire():
-        yield Event(EventKind.LOCKED, detail=str(lock.path))
+        yield Event(EventKind.LOCKED, detail=lock.name)
         return
     try:
-        stuck = issues.in_flight(conn)
+        stuck = in_flight(conn)
         if stuck:
             recover_in_flight(conn)
             for issue_id, n in sorted(stuck.items()):

@@ -106,11 +106,13 @@ def second_article(**changes) -> Article:
 ENV = {"NEWSLETTER_SECRET_KEY": "delivery-test-key", "NEWSLETTER_CONFIG": ""}
 
 
-def write_config(tmp_path: Path, port: int = 25, **smtp) -> Path:
+def write_config(tmp_path: Path, port: int = 25, database_url: str = "", **smtp) -> Path:
+    """A config file for the SMTP server on ``port`` (the outbox with ``backend="outbox"``);
+    ``database_url`` a PostgreSQL database (the ``database_url`` fixture), else SQLite."""
     values = {"backend": "smtp", "host": "127.0.0.1", "port": port, "security": "none",
               "timeout": 3.0, "connections": 4, **smtp}
     lines = ["[newsletter]", 'base_url = "https://news.example.org"', "[database]",
-             f'path = "{tmp_path / "state" / "news.db"}"', "[smtp]",
+             f'path = "{tmp_path / "state" / "news.db"}"', f'url = "{database_url}"', "[smtp]",
              f'outbox = "{tmp_path / "state" / "outbox"}"']
     for key, value in values.items():
         lines.append(f"{key} = {value!r}".replace("'", '"') if isinstance(value, str) else f"{key} = {value}")

@@ -15,9 +15,9 @@ from smtpserver import Recorder, smtp_server
 FIXTURES = ROOT / "tests" / "fixtures" / "bounces"
 
 
-def test_each_message_has_its_own_verp_envelope_sender(tmp_path):
+def test_each_message_has_its_own_verp_envelope_sender(tmp_path, database_url):
     with smtp_server(Recorder()) as (port, server):
-        cfg_path = write_config(tmp_path, port)
+        cfg_path = write_config(tmp_path, port, database_url)
         cfg_path.write_text(cfg_path.read_text() + '[bounces]\naddress = "bounces@example.org"\n')
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 5)
@@ -35,10 +35,10 @@ def test_each_message_has_its_own_verp_envelope_sender(tmp_path):
         assert server.received[-1].mail_from == "bounces@example.org"
 
 
-def test_a_refused_address_shows_in_issue_show_with_the_rate_and_a_warning(tmp_path):
+def test_a_refused_address_shows_in_issue_show_with_the_rate_and_a_warning(tmp_path, database_url):
     handler = Recorder(rcpt_replies={"user2@example.com": "550 5.1.1 No such user"})
     with smtp_server(handler) as (port, server):
-        cfg_path = write_config(tmp_path, port)
+        cfg_path = write_config(tmp_path, port, database_url)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 5)
         issue = make_issue(conn)
@@ -50,14 +50,14 @@ def test_a_refused_address_shows_in_issue_show_with_the_rate_and_a_warning(tmp_p
         assert "hard-bounce rate 20.00% is over 2%" in shown.stderr
 
 
-def test_send_due_reads_the_bounce_mailbox_first(tmp_path):
+def test_send_due_reads_the_bounce_mailbox_first(tmp_path, database_url):
     maildir = tmp_path / "bounces"
     for sub in ("tmp", "new", "cur"):
         (maildir / sub).mkdir(parents=True)
     dsn = (FIXTURES / "postfix_user_unknown.eml").read_bytes().replace(b"alice@example.org", b"user1@example.com")
     (maildir / "new" / "1.M1.host").write_bytes(dsn)
     with smtp_server(Recorder()) as (port, server):
-        cfg_path = write_config(tmp_path, port)
+        cfg_path = write_config(tmp_path, port, database_url)
         cfg_path.write_text(cfg_path.read_text() + f'[bounces]\nmaildir = "{maildir}"\n')
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 3)

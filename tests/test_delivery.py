@@ -15,14 +15,14 @@ from newsletter.mail import message_ids
 from helpers import add_subscribers, make_issue, open_db, run, states, write_config
 from smtpserver import Recorder, silent_server, smtp_server
 
-def test_300_from_csv_each_once_with_headers_unsubscribe_and_next_issue(tmp_path):
+def test_300_from_csv_each_once_with_headers_unsubscribe_and_next_issue(tmp_path, database_url):
     csv = tmp_path / "subs.csv"
     rows = ["email,name"] + [f"user{i}@example.com,User {i}" for i in range(300)]
     rows[51:51] = ["not-an-address,Bad", "also@bad@example.com,Bad"]
     rows.append("user7@EXAMPLE.com,Duplicate")
     csv.write_text("\n".join(rows) + "\n")
     with smtp_server() as (port, server):
-        cfg_path = write_config(tmp_path, port)
+        cfg_path = write_config(tmp_path, port, database_url)
         imported = run(cfg_path, "subscribers", "import", str(csv))
         assert imported.exit_code == 1
         assert ":52:" in imported.stderr and ":53:" in imported.stderr
@@ -71,7 +71,7 @@ def test_300_from_csv_each_once_with_headers_unsubscribe_and_next_issue(tmp_path
 
 
 @pytest.mark.parametrize("pipelining", [True, False])
-def test_faults_451_550_421_and_drops(tmp_path, pipelining):
+def test_faults_451_550_421_and_drops(tmp_path, pipelining, database_url):
     handler = Recorder(
         pipelining=pipelining,
         rcpt_replies={**{f"user{i}@example.com": "451 4.7.1 Try again later" for i in (3, 40, 77)},
@@ -82,7 +82,7 @@ def test_faults_451_550_421_and_drops(tmp_path, pipelining):
         drop_after_data={"user50@example.com"},
     )
     with smtp_server(handler) as (port, server):
-        cfg_path = write_config(tmp_path, port)
+        cfg_path = write_config(tmp_path, port, database_url)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 120)
         issue = make_issue(conn)
@@ -125,9 +125,9 @@ def test_faults_451_550_421_and_drops(tmp_path, pipelining):
         assert "sent 1," in retried.stdout and server.recipients().count("user50@example.com") == 1
 
 
-def test_never_answering_server_exits_3_nothing_marked(tmp_path):
+def test_never_answering_server_exits_3_nothing_marked(tmp_path, database_url):
     with silent_server() as port:
-        cfg_path = write_config(tmp_path, port, timeout=1.0)
+        cfg_path = write_config(tmp_path, port, database_url, timeout=1.0)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 20)
         issue = make_issue(conn)
@@ -137,10 +137,10 @@ def test_never_answering_server_exits_3_nothing_marked(tmp_path):
         assert states(conn, issue) == {"pending": 20}
 
 
-def test_long_run_of_temporary_failures_pauses(tmp_path):
+def test_long_run_of_temporary_failures_pauses(tmp_path, database_url):
     handler = Recorder(rcpt_replies={f"user{i}@example.com": "451 4.3.0 Busy" for i in range(60)})
     with smtp_server(handler) as (port, server):
-        cfg_path = write_config(tmp_path, port, connections=1)
+        cfg_path = write_config(tmp_path, port, database_url, connections=1)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 60)
         issue = make_issue(conn)
@@ -153,10 +153,10 @@ def test_long_run_of_temporary_failures_pauses(tmp_path):
         assert states(conn, issue) == {"pending": 60}
 
 
-def test_gives_up_after_max_attempts(tmp_path):
+def test_gives_up_after_max_attempts(tmp_path, database_url):
     handler = Recorder(rcpt_replies={"user0@example.com": "451 4.3.0 Busy"})
     with smtp_server(handler) as (port, server):
-        cfg_path = write_config(tmp_path, port)
+        cfg_path = write_config(tmp_path, port, database_url)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 2)
         issue = make_issue(conn)
@@ -169,9 +169,9 @@ def test_gives_up_after_max_attempts(tmp_path):
         assert error.startswith(f"gave up after {ledger.MAX_ATTEMPTS} attempts")
 
 
-def test_unsubscribed_before_their_turn_are_not_sent(tmp_path):
+def test_unsubscribed_before_their_turn_are_not_sent(tmp_path, database_url):
     with smtp_server() as (port, server):
-        cfg_path = write_config(tmp_path, port, connections=1)
+        cfg_path = write_config(tmp_path, port, database_url, connections=1)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 10)
         issue = make_issue(conn)
@@ -190,9 +190,9 @@ def test_unsubscribed_before_their_turn_are_not_sent(tmp_path):
         assert conn.execute("SELECT state FROM issues WHERE id = ?", (issue,)).fetchone()[0] == "sent"
 
 
-def test_dry_run_sends_nothing(tmp_path):
+def test_dry_run_sends_nothing(tmp_path, database_url):
     with smtp_server() as (port, server):
-        cfg_path = write_config(tmp_path, port)
+        cfg_path = write_config(tmp_path, port, database_url)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 12)
         issue = make_issue(conn)
@@ -203,9 +203,9 @@ def test_dry_run_sends_nothing(tmp_path):
         assert server.received == [] and states(conn, issue) == {}
 
 
-def test_send_test_goes_only_to_given_addresses(tmp_path):
+def test_send_test_goes_only_to_given_addresses(tmp_path, database_url):
     with smtp_server() as (port, server):
-        cfg_path = write_config(tmp_path, port)
+        cfg_path = write_config(tmp_path, port, database_url)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 5)
         issue = make_issue(conn)
@@ -218,18 +218,26 @@ def test_send_test_goes_only_to_given_addresses(tmp_path):
         assert bad.exit_code == 2 and "nope" in bad.stderr and len(server.received) == 2
 
 
-def test_second_send_while_one_holds_the_lock(tmp_path):
-    cfg_path = write_config(tmp_path, 25)
+def test_second_send_while_one_holds_the_lock(tmp_path, database_url):
+    """SQLite: one sender per database, a second `send` exits 1 at once. PostgreSQL: `send`
+    processes share an issue (see the multi-sender test); only `send-due` runs exclude each
+    other, and a second one says so and exits 0."""
+    cfg_path = write_config(tmp_path, 25, database_url, backend="outbox")
     cfg, conn = open_db(cfg_path)
     issue = make_issue(conn)
-    with delivery.SendLock(cfg.database_path):
+    with delivery.SendLock(cfg, conn):
         result = run(cfg_path, "send", str(issue))
-    assert result.exit_code == 1
-    assert result.stderr.count("\n") == 1 and "another send is running" in result.stderr
+        due = run(cfg_path, "send-due")
+    assert due.exit_code == 0 and "another run is sending" in due.stderr and due.stdout == ""
+    if database_url:
+        assert result.exit_code == 0 and f"issue {issue}: sent 0" in result.stdout
+    else:
+        assert result.exit_code == 1
+        assert result.stderr.count("\n") == 1 and "another send is running" in result.stderr
 
 
-def test_outbox_backend_writes_a_maildir(tmp_path):
-    cfg_path = write_config(tmp_path, 25, backend="outbox")
+def test_outbox_backend_writes_a_maildir(tmp_path, database_url):
+    cfg_path = write_config(tmp_path, 25, database_url, backend="outbox")
     cfg, conn = open_db(cfg_path)
     add_subscribers(conn, 7)
     issue = make_issue(conn)
@@ -242,7 +250,7 @@ def test_outbox_backend_writes_a_maildir(tmp_path):
     assert not list((cfg.outbox_path / "tmp").iterdir())
 
 
-def test_rate_limit_paces_all_connections(tmp_path):
+def test_rate_limit_paces_all_connections(tmp_path, database_url):
     """One pacer for every connection: 4 threads x 5 messages at 40/s get 20 distinct slots
     1/40 s apart (a frozen fake clock records the sleeps: no wall-clock timing)."""
     import threading
@@ -256,15 +264,15 @@ def test_rate_limit_paces_all_connections(tmp_path):
         thread.join(10)
     assert sorted(slept) == pytest.approx([k / 40 for k in range(1, 20)])  # the first goes at once
     with smtp_server() as (port, server):
-        cfg_path = write_config(tmp_path, port, rate_limit=40.0)
+        cfg_path = write_config(tmp_path, port, database_url, rate_limit=40.0)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 20)
         issue = make_issue(conn)
         assert delivery.send_issue(conn, cfg, issue).sent == 20
 
 
-def test_unknown_issue_and_cancelled_issue_are_input_errors(tmp_path):
-    cfg_path = write_config(tmp_path, 25)
+def test_unknown_issue_and_cancelled_issue_are_input_errors(tmp_path, database_url):
+    cfg_path = write_config(tmp_path, 25, database_url)
     cfg, conn = open_db(cfg_path)
     assert run(cfg_path, "send", "42").exit_code == 2
     issue = make_issue(conn)
@@ -273,21 +281,31 @@ def test_unknown_issue_and_cancelled_issue_are_input_errors(tmp_path):
     assert result.exit_code == 2 and "cancelled" in result.stderr
 
 
-def test_cancel_landing_just_as_a_send_starts_sends_nothing(tmp_path):
+def test_cancel_landing_just_as_a_send_starts_sends_nothing(tmp_path, database_url):
     """The editor cancels while `send` is starting (rendering, creating rows): nobody is mailed.
 
-    A temporary trigger on the send's own connection runs exactly what `issue cancel` commits
-    (state cancelled, pending rows dropped) right after the send marks the issue sending."""
+    A trigger (SQLite: a temporary one on the send's own connection) runs exactly what `issue
+    cancel` commits (state cancelled, pending rows dropped) right after the send marks the issue
+    sending."""
     with smtp_server() as (port, server):
-        cfg_path = write_config(tmp_path, port)
+        cfg_path = write_config(tmp_path, port, database_url)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 10)
         issue = make_issue(conn)
-        conn.execute(
-            "CREATE TEMP TRIGGER cancel_now AFTER UPDATE OF state ON issues WHEN NEW.state = 'sending' "
-            "BEGIN UPDATE issues SET state = 'cancelled' WHERE id = NEW.id; "
-            "DELETE FROM deliveries WHERE issue_id = NEW.id AND state = 'pending'; END"
-        )
+        if database_url:
+            conn.raw.execute(
+                "CREATE FUNCTION cancel_now() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                " IF NEW.state = 'sending' THEN UPDATE issues SET state = 'cancelled' WHERE id = NEW.id;"
+                " DELETE FROM deliveries WHERE issue_id = NEW.id AND state = 'pending'; END IF;"
+                " RETURN NULL; END $$;"
+                "CREATE TRIGGER cancel_now AFTER UPDATE OF state ON issues FOR EACH ROW EXECUTE FUNCTION cancel_now()"
+            )
+        else:
+            conn.execute(
+                "CREATE TEMP TRIGGER cancel_now AFTER UPDATE OF state ON issues WHEN NEW.state = 'sending' "
+                "BEGIN UPDATE issues SET state = 'cancelled' WHERE id = NEW.id; "
+                "DELETE FROM deliveries WHERE issue_id = NEW.id AND state = 'pending'; END"
+            )
         report = delivery.send_issue(conn, cfg, issue)
         assert report.sent == 0 and report.state == "cancelled"
         assert server.received == []
@@ -297,12 +315,12 @@ def test_cancel_landing_just_as_a_send_starts_sends_nothing(tmp_path):
 
 @pytest.mark.parametrize("pipelining", [True, False])
 @pytest.mark.parametrize("reply", ["530 5.7.0 Authentication required", "550 5.7.1 Sender address rejected"])
-def test_sender_refused_at_mail_from_fails_nobody(tmp_path, pipelining, reply):
+def test_sender_refused_at_mail_from_fails_nobody(tmp_path, pipelining, reply, database_url):
     """A 5xx to MAIL FROM refuses our sender (no login, wrong sender), not a recipient: the
     run stops with exit 3, nobody is marked failed, and once fixed a rerun mails everyone."""
     handler = Recorder(mail_reply=reply, pipelining=pipelining)
     with smtp_server(handler) as (port, server):
-        cfg_path = write_config(tmp_path, port, connections=2)
+        cfg_path = write_config(tmp_path, port, database_url, connections=2)
         cfg, conn = open_db(cfg_path)
         add_subscribers(conn, 6)
         issue = make_issue(conn)

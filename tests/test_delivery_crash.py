@@ -16,10 +16,10 @@ KILLS = 10
 CONNECTIONS = 4
 
 
-def test_sigkill_ten_times_then_finish_no_duplicates_nobody_missed(tmp_path):
+def test_sigkill_ten_times_then_finish_no_duplicates_nobody_missed(tmp_path, database_url):
     handler = Recorder(delay=0.02)  # slow enough that kills land mid-send
     with smtp_server(handler) as (port, server):
-        cfg_path = write_config(tmp_path, port, connections=CONNECTIONS)
+        cfg_path = write_config(tmp_path, port, database_url, connections=CONNECTIONS)
         cfg, conn = open_db(cfg_path)
         emails = add_subscribers(conn, 300)
         issue = make_issue(conn)

@@ -129,7 +129,7 @@ def test_mailed_links_name_no_address_and_old_links_still_unsubscribe(app, db, c
 
     add_subscribers(db, 2)
     issue = make_issue(db)
-    with delivery.SendLock(config.database_path):
+    with delivery.SendLock(config, db):
         delivery.send_issue(db, config, issue, transport=lambda: OutboxTransport(config.outbox_path))
     for path in (config.outbox_path / "new").iterdir():
         raw = path.read_bytes()

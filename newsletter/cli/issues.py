@@ -195,7 +195,7 @@ def send_due(verbose: bool) -> None:
         if issue_id in bars and kind in (EventKind.SENT, EventKind.ERROR):
             bars.pop(issue_id).close()
         if kind == EventKind.LOCKED:
-            note(f"send-due: another run is sending (lock {event.detail} is held); nothing to do here")
+            note(f"send-due: another run is sending ({event.detail} is held); nothing to do here")
         elif kind == EventKind.RECOVERED:
             note(f"issue {issue_id}: {event.count} deliveries were in flight when an earlier send stopped;"
                  f" now unknown, not resent (see `issue show {issue_id}`)")

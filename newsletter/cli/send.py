@@ -78,7 +78,7 @@ def send(ctx: click.Context, issue_id: int, dry_run: bool, retry_unknown: bool) 
         if plan.later:
             click.echo(f"  ({plan.later} deferred deliveries are not due yet)")
         return
-    with delivery.SendLock(config.database_path):
+    with delivery.sender_lock(config, conn):
         recovered = delivery.recover_in_flight(conn)
         if recovered:
             click.echo(f"{recovered} delivery(ies) caught in flight by an earlier crash are now "
