@@ -214,7 +214,7 @@ def _check_migrated(conn, keys: dict) -> None:
     assert len(conn.execute("SELECT key FROM subscribers WHERE email = 'c@x.org'").fetchone()[0]) == 24
 
 
-def test_sqlite_migration_rebuilds_subscribers_keeping_rows_keys_deliveries_and_the_trigger(tmp_path):
+def test_sqlite_migration_adds_the_consent_record_keeping_rows_keys_deliveries_and_the_trigger(tmp_path):
     path = tmp_path / "old.db"
     raw = sqlite3.connect(path)
     for number in range(BEFORE):
