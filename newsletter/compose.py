@@ -34,6 +34,7 @@ TOKENS: dict[str, str] = {
     "name": "NLTOKxNAMExNLTOK",
     "email": "NLTOKxEMAILxNLTOK",
     "unsubscribe_url": "NLTOKxUNSUBSCRIBExNLTOK",
+    "preferences_url": "NLTOKxPREFERENCESxNLTOK",
     "webview_url": "NLTOKxWEBVIEWxNLTOK",
 }
 
@@ -77,6 +78,34 @@ def render_issue(
     return RenderedIssue(
         subject=view["subject"], preheader=view["preheader"], html=html, text=text.rstrip() + "\n"
     )
+
+
+def render_notice(
+    config: Config,
+    *,
+    subject: str,
+    heading: str,
+    before: list[str],
+    button: tuple[str, str] | None = None,
+    after: list[str] = (),
+    footer: str,
+) -> RenderedIssue:
+    """A short email in the digest's look (``notice.html`` and ``notice.txt``): a heading,
+    paragraphs, an optional (label, url) button, a footer line, then the preferences and
+    unsubscribe links (TOKENS) as in every issue."""
+    settings = config["newsletter"]
+    language = settings.get("language", "en") or "en"
+    view = {
+        "name": settings["name"], "lang": language, "dir": text_direction(language),
+        "subject": one_line(subject), "preheader": shorten(one_line(" ".join(before)), PREHEADER_LENGTH),
+        "heading": heading, "before": before, "after": list(after), "footer": footer,
+        "button_label": button[0] if button else "", "button_url": button[1] if button else "",
+        "postal_address": settings["postal_address"], "tokens": TOKENS,
+    }
+    html = _inline(_environment().get_template("notice.html").render(view))
+    text = _environment().get_template("notice.txt").render(view)
+    return RenderedIssue(subject=view["subject"], preheader=view["preheader"], html=html,
+                         text=text.rstrip() + "\n")
 
 
 # --- the view both templates read -------------------------------------------------------------

@@ -78,6 +78,21 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "relay_ip": "",
         "nameserver": "",
     },
+    "subscribe": {
+        "enabled": True,
+        "double_opt_in": True,
+        "confirm_expiry": "7d",
+        "description": "",
+        "privacy_note": "We use your address only to send you this newsletter. "
+                        "Every issue has a link to unsubscribe.",
+        "welcome": "",
+        "record_ip": False,
+        "allowed_origins": [],
+        "min_seconds": 2.0,
+        "signups_per_hour": 10,
+        "mails_per_day": 3,
+        "trusted_proxies": 0,
+    },
 }
 
 #: Arrays of tables (``[[feeds]]``, ``[[digests]]``): key -> default. Types are checked as for
@@ -170,6 +185,10 @@ class Config:
     @property
     def max_lateness(self) -> timedelta:
         return parse_duration(self.values["schedule"]["max_lateness"], "schedule.max_lateness")
+
+    @property
+    def confirm_expiry(self) -> timedelta:
+        return parse_duration(self.values["subscribe"]["confirm_expiry"], "subscribe.confirm_expiry")
 
     @property
     def base_url(self) -> str:
@@ -338,6 +357,7 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
     _check_database_url(where, values["database"]["url"])
     _check_bounces(where, values["bounces"])
     _check_doctor(where, values["doctor"])
+    _check_subscribe(where, values["subscribe"])
     base = values["newsletter"]["base_url"]
     if not re.match(r"^https?://[^/\s]+", base):
         raise ConfigError(f"{where}: newsletter.base_url must start with http:// or https://")
@@ -407,3 +427,19 @@ def _check_bounces(where: str, bounces: dict[str, Any]) -> None:
     for key in ("imap_folder", "processed_folder"):
         if not bounces[key].strip() or FORBIDDEN_IN_FOLDER.search(bounces[key]):
             raise ConfigError(f"{where}: bounces.{key} must be a folder name on one line")
+
+
+_ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
+
+
+def _check_subscribe(where: str, sub: dict[str, Any]) -> None:
+    expiry = parse_duration(sub["confirm_expiry"], f"{where}: subscribe.confirm_expiry")
+    if expiry.total_seconds() < 60:
+        raise ConfigError(f"{where}: subscribe.confirm_expiry must be at least a minute")
+    for origin in sub["allowed_origins"]:
+        if not _ORIGIN.match(origin):
+            raise ConfigError(f"{where}: subscribe.allowed_origins: {origin!r} is not an origin like "
+                              "'https://example.com' (scheme and host, no path)")
+    for key in ("min_seconds", "signups_per_hour", "mails_per_day", "trusted_proxies"):
+        if sub[key] < 0:
+            raise ConfigError(f"{where}: subscribe.{key} must be 0 or more")

@@ -19,6 +19,14 @@ class InputError(NewsletterError):
     """Bad command input: unknown slug, issue id, address, CSV file (exit 2)."""
 
 
+class LinkExpired(InputError):
+    """A genuine signed link used after its expiry; ``ref`` names who it was for."""
+
+    def __init__(self, message: str, ref):
+        super().__init__(message)
+        self.ref = ref
+
+
 class HeaderError(InputError):
     """A header value carrying CR, LF, NUL or an encoded newline (exit 2)."""
 

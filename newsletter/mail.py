@@ -5,7 +5,7 @@
 placeholder tokens (:data:`compose.TOKENS`); the body is cut at every token and each literal
 piece is encoded on its own, so a quoted-printable soft line break can never split a token.
 Per recipient, :meth:`MessageTemplate.personalize` encodes only the personal values (name,
-address, unsubscribe and web view links) and joins bytes: no ``email.message`` per recipient.
+address, unsubscribe, preferences and web view links) and joins bytes: no ``email.message`` per recipient.
 
 Every header value from content or config is checked by :func:`check_header`: CR, LF, NUL,
 other control characters, U+0085/U+2028/U+2029 and RFC 2047 encoded words that decode to
@@ -97,6 +97,12 @@ def sender_address(config: Config) -> tuple[str, str]:
     return check_header("newsletter.sender", display), addr
 
 
+def contact_address(config: Config) -> str:
+    """Who a reader writes to: the Reply-To address when set, else the sender's."""
+    reply_to = parseaddr(check_header("newsletter.reply_to", config["newsletter"]["reply_to"]))[1]
+    return reply_to or sender_address(config)[1]
+
+
 def message_ids(config: Config) -> Callable[[int, int], str]:
     """A function (issue id, subscriber id) -> that delivery's Message-ID: the same for the
     same issue and subscriber, every time."""
@@ -175,8 +181,8 @@ def _recipient_header(email: str, name: str) -> bytes:
 class MessageTemplate:
     """One issue's message, assembled once; :meth:`personalize` gives each recipient's bytes.
 
-    ``issue_id`` None (a preview or test send) uses a random Message-ID per message;
-    ``test`` prefixes the subject with ``[TEST] ``.
+    ``issue_id`` None (a preview, a test send or a subscription notice) uses a random
+    Message-ID per message; ``test`` prefixes the subject with ``[TEST] ``.
     """
 
     def __init__(
@@ -200,6 +206,7 @@ class MessageTemplate:
         self._sign = subscriber_signer(config, "unsubscribe")
         bounces = config["bounces"]["address"]
         self._verp = Verp(bounces, tuple(secret_keys(config))) if bounces else None
+        self._sign_preferences = subscriber_signer(config, "preferences")
         if not _PRINTABLE_ASCII.match(check_header("newsletter.base_url", config.base_url)):
             raise HeaderError("newsletter.base_url: must be ASCII (write an international domain in punycode)")
         list_label = re.sub(r"[^a-z0-9-]+", "-", self.envelope_from.partition("@")[0].lower()).strip("-")
@@ -253,6 +260,7 @@ class MessageTemplate:
             "name": name,
             "email": email,
             "unsubscribe_url": urls.unsubscribe_url(self.config, token),
+            "preferences_url": urls.preferences_url(self.config, self._sign_preferences(key)),
             "webview_url": urls.webview_url(self.config, self.issue_id, token),
         }
 

@@ -276,6 +276,38 @@ MIGRATIONS: list[str | Migration] = [
     # 6: which sender holds a delivery (PostgreSQL: several senders share one issue; a sender's
     # rows are freed the moment its session ends; see ledger.py)
     "ALTER TABLE deliveries ADD COLUMN owner INTEGER;",
+
+
+    # 7: subscribe (issue 11): the consent record (how, when, the client address only with
+    # [subscribe] record_ip, when they confirmed) and the outstanding confirmation link; the
+    # suppression list of erased addresses (hashes only); abuse-limit counters shared by every
+    # worker process. Rows older than the record keep their subscription time as its time.
+    """
+    ALTER TABLE subscribers ADD COLUMN consent_source TEXT
+        CHECK (consent_source IN ('import', 'editor', 'form', 'api', 'request'));
+    ALTER TABLE subscribers ADD COLUMN consent_at TEXT;
+    ALTER TABLE subscribers ADD COLUMN consent_ip TEXT;
+    ALTER TABLE subscribers ADD COLUMN confirmed_at TEXT;
+    ALTER TABLE subscribers ADD COLUMN confirm_nonce TEXT;     -- NULL once the link is used
+    ALTER TABLE subscribers ADD COLUMN confirm_sent_at TEXT;   -- when that link was mailed
+    UPDATE subscribers SET consent_at = subscribed_at;
+    CREATE INDEX subscribers_consent_at ON subscribers (consent_at);
+
+    CREATE TABLE suppressions (
+        email_hash TEXT PRIMARY KEY,               -- sha256 of the lower-cased address
+        reason     TEXT NOT NULL,
+        added_at   TEXT NOT NULL
+    );
+
+    CREATE TABLE rate_limits (
+        bucket       TEXT NOT NULL,                -- what is counted, for whom (a keyed hash)
+        window_start TEXT NOT NULL,
+        hits         INTEGER NOT NULL,
+        expires_at   TEXT NOT NULL,
+        PRIMARY KEY (bucket, window_start)
+    );
+    CREATE INDEX rate_limits_expiry ON rate_limits (expires_at);
+    """,
 ]
 
 

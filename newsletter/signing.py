@@ -6,6 +6,12 @@ that see the URL learn nothing about who it belongs to. Unsubscribe links mailed
 existed (``base64([id, "address"]).SIGNATURE``) keep working: :func:`read_subscriber_token`
 still reads them.
 
+A confirmation link (purpose ``confirm``) expires: it is ``KEY.NONCE.TIMESTAMP.SIGNATURE``
+(a TimestampSigner), read back only within ``[subscribe] confirm_expiry``; the nonce is the
+one stored with the subscriber until the link is used, so it works once. The hosted signup
+form carries a token of its own (:func:`form_token`): a signed random value that is also the
+form's cookie, with the time the page was served.
+
 Tokens are signed with itsdangerous. Keys come from ``NEWSLETTER_SECRET_KEY``; key rotation:
 the variable may hold several keys separated by commas, newest first
 (``NEWSLETTER_SECRET_KEY="new-key,old-key"``): the first signs, every one verifies, so links
@@ -17,16 +23,17 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, Signer, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeSerializer
 
 from .config import Config
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, LinkExpired
 
 KEY_FILE = "secret_key"
 
@@ -68,42 +75,81 @@ def _instance_key(path: Path) -> str:
 @dataclass(frozen=True)
 class SubscriberRef:
     """Who a link names: a subscriber key (current links) or, in links mailed before keys
-    existed, a subscriber id with the address it was sent to."""
+    existed, a subscriber id with the address it was sent to. A confirmation link also
+    carries the nonce it was made with."""
 
     key: str | None = None
     subscriber_id: int | None = None
     email: str | None = None
+    nonce: str | None = None
 
 
 #: what a link is for; each signs with its own salt, so one kind of token never passes for another
-PURPOSES = frozenset({"unsubscribe"})
+PURPOSES = frozenset({"unsubscribe", "preferences", "confirm"})
+#: purposes whose links expire (signed with the time they were made)
+TIMED = frozenset({"confirm"})
+#: the hosted signup form's token: not a subscriber's, so not one of PURPOSES
+FORM = "subscribe-form"
 
 
 @lru_cache(maxsize=16)
 def _signer(keys: tuple[str, ...], purpose: str) -> Signer:
     # itsdangerous signs with the last key of the list and verifies with all of them
-    return Signer(list(reversed(keys)), salt=f"newsletter.{purpose}.v2")
+    kind = TimestampSigner if purpose in TIMED or purpose == FORM else Signer
+    return kind(list(reversed(keys)), salt=f"newsletter.{purpose}.v2")
 
 
-def subscriber_signer(config: Config, purpose: str) -> Callable[[str], str]:
-    """A function (subscriber key) -> token for links of ``purpose``, keys read once."""
+def subscriber_signer(config: Config, purpose: str) -> Callable[..., str]:
+    """A function (subscriber key[, nonce]) -> token for links of ``purpose``, keys read once.
+    A ``confirm`` token needs the nonce stored with the subscriber."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
     signer = _signer(tuple(secret_keys(config)), purpose)
+    if purpose in TIMED:
+        return lambda key, nonce: signer.sign(f"{key}.{nonce}").decode("ascii")
     return lambda key: signer.sign(key).decode("ascii")
 
 
 def read_subscriber_token(config: Config, purpose: str, token: str) -> SubscriberRef:
-    """Who a ``purpose`` token names; InputError when forged, altered or malformed."""
+    """Who a ``purpose`` token names; InputError when forged, altered or malformed;
+    :class:`LinkExpired` (naming who it was for) when a timed link is genuine but too old."""
     keys = tuple(secret_keys(config))
+    signer = _signer(keys, purpose)
     try:
-        return SubscriberRef(key=_signer(keys, purpose).unsign(token).decode("ascii"))
-    except (BadSignature, UnicodeDecodeError):
+        if purpose in TIMED:
+            return _timed_ref(signer.unsign(token, max_age=config.confirm_expiry.total_seconds()))
+        return SubscriberRef(key=signer.unsign(token).decode("ascii"))
+    except SignatureExpired as exc:
+        raise LinkExpired(f"{purpose} link: expired", _timed_ref(exc.payload)) from None
+    except (BadSignature, UnicodeDecodeError, ValueError):
         pass
     if purpose == "unsubscribe":  # a link mailed before subscribers had keys
         subscriber_id, email = _read_legacy_unsubscribe(keys, token)
         return SubscriberRef(subscriber_id=subscriber_id, email=email)
     raise InputError(f"{purpose} link: invalid or altered token")
+
+
+def _timed_ref(value: bytes) -> SubscriberRef:
+    key, dot, nonce = value.decode("ascii").partition(".")
+    if not (key and dot and nonce):
+        raise ValueError("malformed timed token")
+    return SubscriberRef(key=key, nonce=nonce)
+
+
+def form_token(config: Config, nonce: str) -> str:
+    """The hosted signup form's token: ``nonce`` (also its cookie) and the time, signed."""
+    return _signer(tuple(secret_keys(config)), FORM).sign(nonce).decode("ascii")
+
+
+def read_form_token(config: Config, token: str, max_age: float) -> tuple[str, float]:
+    """(nonce, seconds since the form was served) of a genuine form token at most
+    ``max_age`` seconds old; InputError otherwise."""
+    try:
+        nonce, stamp = _signer(tuple(secret_keys(config)), FORM).unsign(
+            token, max_age=max_age, return_timestamp=True)
+        return nonce.decode("ascii"), (datetime.now(timezone.utc) - stamp).total_seconds()
+    except (BadSignature, UnicodeDecodeError):
+        raise InputError("signup form: invalid or expired form token") from None
 
 
 @lru_cache(maxsize=8)

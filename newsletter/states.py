@@ -51,9 +51,11 @@ SHOWN_DELIVERY_STATES = (DeliveryState.SENT, DeliveryState.PENDING, DeliveryStat
 
 
 class SubscriberStatus(StrEnum):
-    """Only ``active`` subscribers receive issues. ``bounced`` (the address is dead) and
-    ``complained`` (a spam report) are set by bounce processing; neither is mailed again."""
+    """Only ``active`` subscribers receive issues. ``pending``: signed up, not confirmed yet
+    (double opt-in; purged after ``[subscribe] confirm_expiry``). ``bounced`` (the address is
+    dead) and ``complained`` (a spam report) are set by bounce processing; neither is mailed."""
 
+    PENDING = "pending"
     ACTIVE = "active"
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
@@ -63,7 +65,24 @@ class SubscriberStatus(StrEnum):
 #: what a bounce or a complaint may replace: a complaint overrides every status, a bounce only a
 #: mailable one ("pending" is the contract's double opt-in state, allowed by the schema)
 STOPPABLE = {
-    SubscriberStatus.BOUNCED: ("pending", SubscriberStatus.ACTIVE),
-    SubscriberStatus.COMPLAINED: ("pending", SubscriberStatus.ACTIVE, SubscriberStatus.UNSUBSCRIBED,
-                                  SubscriberStatus.BOUNCED),
+    SubscriberStatus.BOUNCED: (SubscriberStatus.PENDING, SubscriberStatus.ACTIVE),
+    SubscriberStatus.COMPLAINED: (SubscriberStatus.PENDING, SubscriberStatus.ACTIVE,
+                                  SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED),
 }
+#: statuses an editor may resubscribe from, when the person asked to come back
+RESUBSCRIBABLE = frozenset({SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED,
+                            SubscriberStatus.COMPLAINED})
+#: statuses a public signup never mails (accepted silently; editors see them)
+SILENCED = frozenset({SubscriberStatus.BOUNCED, SubscriberStatus.COMPLAINED})
+
+
+class ConsentSource(StrEnum):
+    """How a subscriber's consent was given: an editor's CSV ``import``, an ``editor`` adding
+    them (web or ``subscribers add``), the signup ``form`` (hosted or on another site), the JSON
+    ``api``, or an editor resubscribing someone who asked to come back (``request``)."""
+
+    IMPORT = "import"
+    EDITOR = "editor"
+    FORM = "form"
+    API = "api"
+    REQUEST = "request"

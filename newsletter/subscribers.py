@@ -9,6 +9,13 @@ ASCII (IDNA) form, the only one SMTP without SMTPUTF8 and a ``To:`` header can c
 exact and stops a later import from bringing the address back. Re-importing an unsubscribed
 address leaves it unsubscribed; only ``add --resubscribe`` (an explicit operator decision)
 re-activates it. A re-import that gives a (non-empty) different name updates the name.
+"Erase" (the subscriber's own request) does delete: the row and its delivery history go, the
+address stays only as a hash on the suppression list (:mod:`suppression`), which imports and
+adds respect and report.
+
+Every subscriber carries a consent record: how (:class:`~newsletter.states.ConsentSource`),
+when, the client address (only with ``[subscribe] record_ip``) and, for double opt-in, when
+they confirmed.
 
 Nothing here loads the subscriber list whole: reads go in id-ordered batches, counts are SQL.
 """
@@ -26,13 +33,15 @@ from typing import Iterator
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
+from . import suppression
 from .errors import InputError
 from .signing import SubscriberRef
-from .states import STOPPABLE, SubscriberStatus
+from .states import RESUBSCRIBABLE, STOPPABLE, ConsentSource, SubscriberStatus
 from .store import Connection, Row, now_utc, to_db_time, transaction
 
-STATUSES = tuple(SubscriberStatus)
-EXPORT_FIELDS = ("email", "name", "status", "subscribed_at", "unsubscribed_at")
+STATUSES = tuple(s.value for s in SubscriberStatus)
+EXPORT_FIELDS = ("email", "name", "status", "subscribed_at", "unsubscribed_at",
+                 "consent_source", "consent_at", "confirmed_at", "consent_ip")
 BATCH = 1000
 
 
@@ -45,13 +54,19 @@ class Subscriber:
     subscribed_at: str
     unsubscribed_at: str | None
     key: str  # random: what links name them by (see signing)
+    consent_source: str | None = None  # a ConsentSource; None for rows older than the record
+    consent_at: str | None = None
+    consent_ip: str | None = None
+    confirmed_at: str | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> "Subscriber":
-        return cls(*(row[k] for k in ("id", "email", "name", "status", "subscribed_at", "unsubscribed_at", "key")))
+        return cls(*(row[k] for k in _FIELDS))
 
 
-_COLUMNS = "id, email, name, status, subscribed_at, unsubscribed_at, key"
+_FIELDS = ("id", "email", "name", "status", "subscribed_at", "unsubscribed_at", "key",
+           "consent_source", "consent_at", "consent_ip", "confirmed_at")
+_COLUMNS = ", ".join(_FIELDS)
 
 
 def new_key() -> str:
@@ -144,54 +159,130 @@ def add(
     name: str = "",
     *,
     resubscribe: bool = False,
+    source: ConsentSource = ConsentSource.EDITOR,
     now: datetime | None = None,
-) -> tuple[Subscriber, str]:
-    """Add one address. Returns the subscriber and what happened:
+) -> tuple[Subscriber | None, str]:
+    """Add one address (an editor's decision: consent ``source``). Returns the subscriber and
+    what happened:
 
     ``added``, ``exists`` (already active; a given name replaces the stored one),
-    ``unsubscribed`` (left unsubscribed: it asked to leave), or ``resubscribed``
-    (only with ``resubscribe=True``). A bad address is an :class:`InputError`.
+    ``unsubscribed`` (left as it is: it asked to leave, bounced or complained; a pending
+    signup becomes active), ``suppressed`` (erased at their request: not added, subscriber None), or
+    ``resubscribed`` (only with ``resubscribe=True``: they asked to come back, recorded as
+    consent ``request``; also adds a suppressed address). A bad address is an :class:`InputError`.
     """
     try:
         normalized = normalize_email(email)
     except ValueError as exc:
         raise InputError(f"{email!r}: {exc}") from None
     name = clean_name(name)
+    key = email_key(normalized)
     stamp = to_db_time(now or now_utc())
     with transaction(conn):
-        row = conn.execute(
-            "SELECT id, status FROM subscribers WHERE email_key = ?", (email_key(normalized),)
-        ).fetchone()
+        row = conn.execute("SELECT id, status FROM subscribers WHERE email_key = ?", (key,)).fetchone()
         if row is None:
+            if suppression.is_suppressed(conn, key) and not resubscribe:
+                return None, "suppressed"
+            suppression.lift(conn, key)
+            source = ConsentSource.REQUEST if resubscribe else source
             sid = conn.execute(
-                "INSERT INTO subscribers (email, email_key, name, status, subscribed_at, key)"
-                " VALUES (?, ?, ?, 'active', ?, ?) RETURNING id",
-                (normalized, email_key(normalized), name, stamp, new_key()),
+                "INSERT INTO subscribers (email, email_key, name, status, subscribed_at, key,"
+                " consent_source, consent_at) VALUES (?, ?, ?, 'active', ?, ?, ?, ?) RETURNING id",
+                (normalized, key, name, stamp, new_key(), source, stamp),
             ).fetchone()[0]
             outcome = "added"
         else:
             sid = row["id"]
             if name:
                 conn.execute("UPDATE subscribers SET name = ? WHERE id = ?", (name, sid))
-            if row["status"] == "active":
+            if row["status"] == SubscriberStatus.ACTIVE:
                 outcome = "exists"
+            elif row["status"] == SubscriberStatus.PENDING:  # the editor vouches for them
+                _reactivate(conn, sid, ConsentSource.REQUEST if resubscribe else source, stamp)
+                outcome = "added"
             elif resubscribe:
-                conn.execute(
-                    "UPDATE subscribers SET status = 'active', subscribed_at = ?, unsubscribed_at = NULL"
-                    " WHERE id = ?",
-                    (stamp, sid),
-                )
+                _reactivate(conn, sid, ConsentSource.REQUEST, stamp)
                 outcome = "resubscribed"
             else:
                 outcome = "unsubscribed"
     return get(conn, sid), outcome
 
 
+def _reactivate(conn: Connection, sid: int, source: ConsentSource, stamp: str,
+                ip: str | None = None) -> None:
+    """Make a subscriber active with a new consent record (inside the caller's transaction)."""
+    conn.execute(
+        "UPDATE subscribers SET status = 'active', subscribed_at = ?, unsubscribed_at = NULL,"
+        " consent_source = ?, consent_at = ?, consent_ip = ?, confirm_nonce = NULL WHERE id = ?",
+        (stamp, source, stamp, ip, sid),
+    )
+
+
+def resubscribe(conn: Connection, subscriber_id: int, source: ConsentSource,
+                *, now: datetime | None = None) -> bool:
+    """Make an unsubscribed, bounced or complained subscriber active again because they asked
+    (an editor: ``request``; their own preferences link: ``form``). True if it changed."""
+    with transaction(conn):
+        row = conn.execute("SELECT status FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
+        if row is None or row["status"] not in RESUBSCRIBABLE:
+            return False
+        _reactivate(conn, subscriber_id, source, to_db_time(now or now_utc()))
+    return True
+
+
+def rename(conn: Connection, subscriber_id: int, name: str) -> str:
+    """Set a subscriber's display name (made one line); returns it."""
+    name = clean_name(name)[:200]
+    conn.execute("UPDATE subscribers SET name = ? WHERE id = ?", (name, subscriber_id))
+    return name
+
+
+def erase(conn: Connection, subscriber_id: int, *, now: datetime | None = None) -> bool:
+    """Delete a subscriber with their delivery and bounce history, keeping only the hash of
+    the address on the suppression list; True if they existed."""
+    with transaction(conn):
+        row = conn.execute("SELECT email_key FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
+        if row is None:
+            return False
+        suppression.suppress(conn, row["email_key"], now=now)
+        for table in ("deliveries", "bounce_events"):  # every table that names a subscriber
+            conn.execute(f"DELETE FROM {table} WHERE subscriber_id = ?", (subscriber_id,))
+        conn.execute("DELETE FROM subscribers WHERE id = ?", (subscriber_id,))
+    return True
+
+
+def personal_data(conn: Connection, sub: Subscriber) -> dict:
+    """Everything stored about a subscriber (their "download my data"): the row, the consent
+    record and every delivery of an issue to them."""
+    deliveries = conn.execute(
+        "SELECT d.issue_id, i.subject, i.rendered_subject, d.state, d.attempts, d.updated_at,"
+        " d.message_id, d.last_error FROM deliveries d JOIN issues i ON i.id = d.issue_id"
+        " WHERE d.subscriber_id = ? ORDER BY d.issue_id",
+        (sub.id,),
+    ).fetchall()
+    return {
+        "email": sub.email,
+        "name": sub.name,
+        "status": sub.status,
+        "subscribed_at": sub.subscribed_at,
+        "unsubscribed_at": sub.unsubscribed_at,
+        "consent": {"source": sub.consent_source, "at": sub.consent_at, "client_address": sub.consent_ip,
+                    "confirmed_at": sub.confirmed_at},
+        "deliveries": [
+            {"issue": d["issue_id"], "subject": d["rendered_subject"] or d["subject"], "state": d["state"],
+             "attempts": d["attempts"], "updated_at": d["updated_at"], "message_id": d["message_id"],
+             "error": d["last_error"]}
+            for d in deliveries
+        ],
+    }
+
+
 def unsubscribe(conn: Connection, subscriber_id: int, *, now: datetime | None = None) -> bool:
-    """Mark a subscriber unsubscribed; True if it was active. Repeatable."""
+    """Mark a subscriber unsubscribed; True if it was active (or a pending signup, whose
+    confirmation link then stops working). Repeatable."""
     cur = conn.execute(
-        "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?"
-        " WHERE id = ? AND status = 'active'",
+        "UPDATE subscribers SET status = 'unsubscribed', unsubscribed_at = ?, confirm_nonce = NULL"
+        " WHERE id = ? AND status IN ('active', 'pending')",
         (to_db_time(now or now_utc()), subscriber_id),
     )
     return cur.rowcount > 0
@@ -264,7 +355,7 @@ def search(
     sql = " AND ".join(where)
     total = conn.execute(f"SELECT count(*) FROM subscribers WHERE {sql}", args).fetchone()[0]
     rows = conn.execute(
-        f"SELECT * FROM subscribers WHERE {sql} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset]
+        f"SELECT {_COLUMNS} FROM subscribers WHERE {sql} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset]
     ).fetchall()
     return [Subscriber.from_row(r) for r in rows], total
 
@@ -275,7 +366,9 @@ def export_csv(conn: Connection, out) -> int:
     writer.writerow(EXPORT_FIELDS)
     n = 0
     for sub in iter_subscribers(conn):
-        writer.writerow([sub.email, sub.name, sub.status, sub.subscribed_at, sub.unsubscribed_at or ""])
+        writer.writerow([sub.email, sub.name, sub.status, sub.subscribed_at, sub.unsubscribed_at or "",
+                         sub.consent_source or "", sub.consent_at or "", sub.confirmed_at or "",
+                         sub.consent_ip or ""])
         n += 1
     return n
 
@@ -291,10 +384,20 @@ class ImportReport:
     present: int = 0
     renamed: int = 0
     rejected: list[str] = field(default_factory=list)
+    suppressed: list[str] = field(default_factory=list)  # erased at their request: not imported
 
     @property
     def summary(self) -> str:
         return f"imported {self.new} new, {self.present} already present, {len(self.rejected)} rejected"
+
+    @property
+    def suppressed_note(self) -> str:
+        """One line naming the addresses skipped as erased, or ""."""
+        if not self.suppressed:
+            return ""
+        n = len(self.suppressed)
+        return (f"not imported: {n} address{'es' * (n != 1)} erased at their owner's request "
+                f"(suppression list): {', '.join(self.suppressed)}")
 
 
 def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
@@ -359,28 +462,38 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
 
 def import_rows(
     conn: Connection, rows: list[tuple[str, str, str]], *, now: datetime | None = None
-) -> tuple[int, int, int]:
-    """Insert ``(email, email_key, name)`` rows in one transaction; returns (new, present, renamed).
+) -> ImportReport:
+    """Insert ``(email, email_key, name)`` rows in one transaction (consent ``import``); the
+    report counts new, present and renamed rows and names the suppressed ones, not imported.
 
     Existing addresses keep their status (an unsubscribed one stays unsubscribed) and their
     stored spelling; a non-empty, different name replaces the stored name.
     """
     stamp = to_db_time(now or now_utc())
     with transaction(conn):
+        held = suppression.suppressed_among(conn, (key for _, key, _ in rows)) if suppression.count(conn) else set()
+        if held:
+            known = {r[0] for r in conn.execute(
+                f"SELECT email_key FROM subscribers WHERE email_key IN ({', '.join('?' * len(held))})",
+                list(held))}
+            held -= known
         new = conn.executemany(
-            "INSERT INTO subscribers (email, email_key, name, status, subscribed_at, key)"
-            " VALUES (?, ?, ?, 'active', ?, ?) ON CONFLICT (email_key) DO NOTHING",
-            ((email, key, name, stamp, new_key()) for email, key, name in rows),
+            "INSERT INTO subscribers (email, email_key, name, status, subscribed_at, key,"
+            " consent_source, consent_at) VALUES (?, ?, ?, 'active', ?, ?, 'import', ?)"
+            " ON CONFLICT (email_key) DO NOTHING",
+            ((email, key, name, stamp, new_key(), stamp) for email, key, name in rows if key not in held),
         ).rowcount
         renamed = conn.executemany(
             "UPDATE subscribers SET name = ? WHERE email_key = ? AND name != ?",
             ((name, key, name) for _, key, name in rows if name),
         ).rowcount
-    return new, len(rows) - new, renamed
+    skipped = [email for email, key, _ in rows if key in held]
+    return ImportReport(new=new, present=len(rows) - new - len(skipped), renamed=renamed, suppressed=skipped)
 
 
 def import_csv(conn: Connection, path: str | Path, *, now: datetime | None = None) -> ImportReport:
     """Validate and import a subscriber CSV (see :func:`read_csv` and :func:`import_rows`)."""
     good, rejected = read_csv(path)
-    new, present, renamed = import_rows(conn, good, now=now)
-    return ImportReport(new=new, present=present, renamed=renamed, rejected=rejected)
+    report = import_rows(conn, good, now=now)
+    report.rejected = rejected
+    return report

@@ -18,6 +18,10 @@ READ = "/read/<slug>"
 ARCHIVE = "/archive"
 ARCHIVE_FEED = "/archive.atom"
 
+SUBSCRIBE = "/subscribe"
+CONFIRM = "/subscribe/confirm/<token>"
+PREFERENCES = "/preferences/<token>"
+
 _PLACEHOLDER = re.compile(r"<(?:[a-z]+:)?(\w+)>")
 
 
@@ -32,6 +36,27 @@ def unsubscribe_url(config: Config, token: str | None = None) -> str:
     if token is None:
         return _link(config, UNSUBSCRIBE_HELP)
     return _link(config, UNSUBSCRIBE, token=token)
+
+
+def subscribe_url(config: Config) -> str:
+    """The hosted signup page, and where signup forms on other sites post."""
+    return _link(config, SUBSCRIBE)
+
+
+def confirm_url(config: Config, token: str) -> str:
+    """A confirmation link (double opt-in): its page has the button that confirms."""
+    return _link(config, CONFIRM, token=token)
+
+
+def preferences_url(config: Config, token: str) -> str:
+    """One subscriber's preferences page (name, unsubscribe, resubscribe, their data, erase)."""
+    return _link(config, PREFERENCES, token=token)
+
+
+def origin(config: Config) -> str:
+    """``scheme://host[:port]`` of ``base_url``: the app's own origin."""
+    scheme, _, rest = config.base_url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
 def webview_url(config: Config, issue_id: int | None, token: str | None = None) -> str:

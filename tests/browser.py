@@ -4,7 +4,8 @@
 is missing. ``live_server(app)`` serves an app with werkzeug on 127.0.0.1 and a free port.
 
 Run as a script, it takes the README's screenshots of the sample content into docs/:
-``python tests/browser.py`` (uses a throwaway database, never the real instance/).
+``python tests/browser.py [DARK_FOLDER]`` (uses a throwaway database, never the real instance/;
+with a folder, the public pages in dark mode go there too, to look at).
 """
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: axe-core, installed by ``npm ci`` (package.json; .ci/run does it)
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -61,6 +65,20 @@ def live_server(app) -> Iterator[str]:
         server.server_close()
 
 
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as ``rule: selector, ...`` lines. The
+    page's context needs ``bypass_csp=True`` (the app's CSP allows no injected script)."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci)")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
+        ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))",
+        WCAG_AA,
+    )
+    return list(found)
+
+
 def log_in(page, base: str, password: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Editor password").fill(password)
@@ -68,14 +86,15 @@ def log_in(page, base: str, password: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def take_screenshots(out: Path) -> list[Path]:
+def take_screenshots(out: Path, dark: Path | None = None) -> list[Path]:
     """Dashboard, preview and public archive (desktop and phone widths) of the sample content
-    and the seed, with a few made-up subscribers and issues in a throwaway database."""
+    and the seed, with a few made-up subscribers and issues in a throwaway database; the
+    signup, confirm and preferences pages at 375 px (also in dark mode into ``dark``, when given)."""
     import shutil
     import tempfile
     from datetime import datetime, timedelta, timezone
 
-    from newsletter import content, create_app, issues, store, subscribers
+    from newsletter import content, create_app, issues, signing, signup, store, subscribers
     from newsletter.config import load_config
 
     root = Path(__file__).resolve().parent.parent
@@ -95,6 +114,14 @@ def take_screenshots(out: Path) -> list[Path]:
         conn = store.connect(config)
         for n, name in enumerate(["Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra"]):
             subscribers.add(conn, f"{name.split()[0].lower()}@example.com", name)
+        now = datetime.now(timezone.utc)
+        for day, count in enumerate([1, 0, 2, 3, 1, 0, 0, 4, 2, 1, 5, 3, 2, 0, 1, 6, 2, 3, 1, 0, 2, 4, 3, 1, 7, 2, 3, 1, 2, 4]):
+            for n in range(count):  # a month of signups from the form, most confirmed: the chart
+                when = now - timedelta(days=29 - day, hours=n)
+                notice = signup.sign_up(conn, config, signup.Signup(f"reader{day}.{n}@example.com"), now=when)
+                if (day + n) % 5:
+                    signup.confirm(conn, config, signing.SubscriberRef(notice.subscriber.key, nonce=notice.nonce),
+                                   now=when + timedelta(minutes=5))
         issues.create(conn, [a.slug for a in articles[:2]], subject="This week's digest",
                       send_at=datetime.now(timezone.utc) + timedelta(days=2))
         issues.create(conn, [articles[-1].slug])
@@ -118,6 +145,9 @@ def take_screenshots(out: Path) -> list[Path]:
             narrow = b.new_page(viewport={"width": 375, "height": 812}, is_mobile=True)
             narrow.goto(f"{base}/archive")
             shots.append(_shot(narrow, out / "archive-phone.png"))
+            for scheme, folder in (("light", out), ("dark", dark)):
+                if folder is not None:
+                    shots += _subscription_pages(b, base, config, conn, scheme, folder)
         return shots
 
 
@@ -138,10 +168,29 @@ def _sent_issues(conn, config, articles) -> None:
         issues.mark_sent(conn, issue_id, when + timedelta(minutes=3))
 
 
-def _shot(page, path: Path) -> Path:
+def _subscription_pages(b, base: str, config, conn, scheme: str, folder: Path) -> list[Path]:
+    """The public signup, confirm and preferences pages at 375 px in ``scheme``."""
+    from newsletter import signup, subscribers, urls
+    from newsletter.signing import subscriber_signer
+
+    config["subscribe"]["description"] = "Money news that fits in a coffee break, every Thursday."
+    notice = signup.sign_up(conn, config, signup.Signup(f"{scheme}.reader@example.com", "Rea Der"))
+    confirm = urls.confirm_url(config, subscriber_signer(config, "confirm")(notice.subscriber.key, notice.nonce))
+    ada = subscribers.find(conn, "ada@example.com")
+    preferences = urls.preferences_url(config, subscriber_signer(config, "preferences")(ada.key))
+    page = b.new_page(viewport={"width": 375, "height": 740}, is_mobile=True, color_scheme=scheme)
+    shots = []
+    for name, url in (("signup", f"{base}/subscribe"), ("confirm", confirm), ("preferences", preferences)):
+        page.goto(url.replace(config.base_url, base))
+        shots.append(_shot(page, folder / f"{name}.png", full_page=name == "preferences"))
+    page.close()
+    return shots
+
+
+def _shot(page, path: Path, full_page: bool = False) -> Path:
     page.wait_for_load_state("load")
     page.wait_for_timeout(500)  # let the email frames paint
-    page.screenshot(path=str(path), type="png")
+    page.screenshot(path=str(path), type="png", full_page=full_page)
     return path
 
 
@@ -151,5 +200,8 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     docs = Path(__file__).resolve().parent.parent / "docs"
     docs.mkdir(exist_ok=True)
-    for shot in take_screenshots(docs):
+    dark = Path(sys.argv[1]) if len(sys.argv) > 1 else None  # a folder for the dark-mode shots
+    if dark is not None:
+        dark.mkdir(parents=True, exist_ok=True)
+    for shot in take_screenshots(docs, dark):
         print(f"{shot} ({shot.stat().st_size // 1024} KB)")

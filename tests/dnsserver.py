@@ -34,9 +34,16 @@ class Records(BaseResolver):
 def dns_server(records: dict[tuple[str, str], list]):
     resolver = Records(records)
     quiet = DNSLogger(logf=lambda *args: None)
-    udp = DNSServer(resolver, port=0, address="127.0.0.1", logger=quiet)
-    port = udp.server.server_address[1]
-    tcp = DNSServer(resolver, port=port, address="127.0.0.1", tcp=True, logger=quiet)
+    for _ in range(20):  # the TCP port must match the UDP one the kernel picked: retry on a clash
+        udp = DNSServer(resolver, port=0, address="127.0.0.1", logger=quiet)
+        port = udp.server.server_address[1]
+        try:
+            tcp = DNSServer(resolver, port=port, address="127.0.0.1", tcp=True, logger=quiet)
+            break
+        except OSError:
+            udp.server.server_close()
+    else:
+        raise RuntimeError("no port free for both UDP and TCP")
     udp.start_thread()
     tcp.start_thread()
     try:

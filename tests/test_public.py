@@ -66,12 +66,17 @@ def test_confirmation_button_posts_the_same_form(client, db, reader):
     assert status_of(db, sub.id)["status"] == "unsubscribed"
 
 
-def test_get_after_unsubscribing_says_so_without_a_button(client, db, reader):
+def test_get_after_unsubscribing_says_so_and_offers_resubscribe_and_a_contact(client, db, reader):
     sub, url = reader
     client.post(path_of(url), data={"List-Unsubscribe": "One-Click"})
     page = client.get(path_of(url)).get_data(as_text=True)
-    assert "You are unsubscribed" in page and "<button" not in page
-    assert status_of(db, sub.id)["status"] == "unsubscribed"
+    assert "You are unsubscribed" in page and ">Unsubscribe</button>" not in page
+    assert 'mailto:newsletter@example.com' in page  # who to contact: the sender (no reply-to set)
+    resubscribe = re.search(r'<form method="post" action="http://127.0.0.1:5000(/preferences/[^"]+)">\s*'
+                            r'<input type="hidden" name="action" value="resubscribe">', page)
+    assert resubscribe and status_of(db, sub.id)["status"] == "unsubscribed"
+    assert client.post(resubscribe.group(1), data={"action": "resubscribe"}).status_code == 200
+    assert status_of(db, sub.id)["status"] == "active"  # a mistaken click undone
 
 
 @pytest.mark.parametrize("tamper", ["flip", "other-key", "garbage", "swap-subscriber"])

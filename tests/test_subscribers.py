@@ -141,15 +141,17 @@ def test_add_validates_and_keeps_an_unsubscribed_address_unsubscribed(tmp_path):
     assert missing.returncode == 2 and "no such subscriber" in missing.stderr
 
 
-def test_export_is_csv_with_the_contract_columns(conn):
+def test_export_is_csv_with_the_contract_columns_then_the_consent_record(conn):
     subs.add(conn, "a@example.com", 'Ann "the, quoted" One')
     subs.add(conn, "b@example.com")
     subs.remove(conn, "b@example.com")
     out = io.StringIO()
     assert subs.export_csv(conn, out) == 2
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert list(rows[0]) == ["email", "name", "status", "subscribed_at", "unsubscribed_at"]
+    assert list(rows[0]) == ["email", "name", "status", "subscribed_at", "unsubscribed_at",
+                             "consent_source", "consent_at", "confirmed_at", "consent_ip"]
     assert rows[0]["name"] == 'Ann "the, quoted" One' and rows[0]["unsubscribed_at"] == ""
+    assert rows[0]["consent_source"] == "editor" and rows[0]["consent_at"] == rows[0]["subscribed_at"]
     assert rows[1]["status"] == "unsubscribed" and rows[1]["unsubscribed_at"] >= rows[1]["subscribed_at"]
 
 

@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 
 from newsletter import create_app
 from newsletter.config import load_config
-from newsletter.web.auth import login_link
+from newsletter.web.auth import OPEN_BLUEPRINTS, login_link
 
 PASSWORD = "correct horse battery staple"
 
@@ -52,7 +52,7 @@ def log_in(client, password=PASSWORD, next_url=None):
 def editor_requests(app):
     """(method, url) for every editor route in the URL map, parameters filled in."""
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.endpoint.split(".")[0] in ("auth", "public"):
+        if rule.endpoint == "static" or rule.endpoint.split(".")[0] in OPEN_BLUEPRINTS:
             continue
         args = {name: 1 if isinstance(conv, IntegerConverter) else "some-slug"
                 for name, conv in rule._converters.items()}

@@ -22,16 +22,19 @@ def import_(file: str) -> None:
 
     Each rejected row is reported as FILE:LINE: reason and the rest are imported. Importing the
     same file again changes nothing; an unsubscribed address stays unsubscribed; a different,
-    non-empty name updates the stored name. Exit status 1 when any row was rejected.
+    non-empty name updates the stored name; an address erased at its owner's request is not
+    imported (named on a line of its own). Exit status 1 when any row was rejected.
     """
     good, rejected = subscriber_list.read_csv(file)
     for line in rejected:
         click.echo(line, err=True)
-    new, present, renamed = subscriber_list.import_rows(current_db(), good)
-    report = subscriber_list.ImportReport(new=new, present=present, renamed=renamed, rejected=rejected)
+    report = subscriber_list.import_rows(current_db(), good)
+    report.rejected = rejected
     click.echo(report.summary)
-    if renamed:
-        click.echo(f"updated the name of {renamed} existing subscriber{'s' * (renamed != 1)}")
+    if report.renamed:
+        click.echo(f"updated the name of {report.renamed} existing subscriber{'s' * (report.renamed != 1)}")
+    if report.suppressed:
+        click.echo(report.suppressed_note)
     if rejected:
         click.get_current_context().exit(1)
 
@@ -42,23 +45,29 @@ def import_(file: str) -> None:
 @click.option(
     "--resubscribe",
     is_flag=True,
-    help="Re-activate an address that had unsubscribed (only with the subscriber's consent).",
+    help="Re-activate an address that had unsubscribed, bounced, complained or was erased "
+         "(only when they asked to come back).",
 )
 def add(email: str, name: str, resubscribe: bool) -> None:
     """Add one subscriber.
 
-    An address that unsubscribed stays unsubscribed unless --resubscribe is given.
+    An address that unsubscribed, bounced or complained stays so, and one erased at its
+    owner's request is not added, unless --resubscribe is given (they asked to come back).
     """
     sub, outcome = subscriber_list.add(current_db(), email, name, resubscribe=resubscribe)
-    if outcome == "added":
+    if outcome == "suppressed":
+        click.echo(f"{email} was erased at its owner's request; not added"
+                   " (use --resubscribe if they asked to come back)", err=True)
+    elif outcome == "added":
         click.echo(f"added {sub.email}")
     elif outcome == "exists":
         click.echo(f"{sub.email} is already subscribed")
     elif outcome == "resubscribed":
         click.echo(f"resubscribed {sub.email}")
     else:
+        since = f" on {sub.unsubscribed_at[:10]}" if sub.unsubscribed_at else ""
         click.echo(
-            f"{sub.email} {sub.status} on {(sub.unsubscribed_at or '')[:10]}; left {sub.status}"
+            f"{sub.email} {sub.status}{since}; left {sub.status}"
             " (use --resubscribe if they asked to come back)",
             err=True,
         )
@@ -83,7 +92,8 @@ def list_(status: str | None) -> None:
 
 @subscribers.command()
 def export() -> None:
-    """Write all subscribers as CSV to stdout: email,name,status,subscribed_at,unsubscribed_at."""
+    """Write all subscribers as CSV to stdout: email, name, status, subscribed_at,
+    unsubscribed_at, then the consent record: consent_source, consent_at, confirmed_at, consent_ip."""
     subscriber_list.export_csv(current_db(), sys.stdout)
 
 

@@ -1,4 +1,5 @@
-"""The Flask app: editor pages (login required) and public pages (unsubscribe, web view).
+"""The Flask app: editor pages (login required) and public pages (unsubscribe, web view,
+signup and confirmation, preferences).
 
 :func:`create_app` knows nothing of the command line: ``python -m newsletter`` (``cli``)
 imports the factory, never the reverse.
@@ -14,6 +15,7 @@ from typing import Any
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import Config, load_config
 from ..errors import InputError, NewsletterError
@@ -22,7 +24,9 @@ from ..signing import secret_keys
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
 
-#: App-wide CSRF protection; the public blueprint is exempt (its POSTs carry signed tokens).
+#: App-wide CSRF protection (the editors' session forms). Exempt: the public blueprint and the
+#: preferences page (their POSTs carry signed tokens), and signup, which has a protection of its
+#: own kind (see web/subscribe.py).
 csrf = CSRFProtect()
 
 
@@ -47,17 +51,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.secret_key:  # NEWSLETTER_SECRET_KEY (newest first), else instance/secret_key (0600)
         app.secret_key, *app.config["SECRET_KEY_FALLBACKS"] = secret_keys(config)
 
-    from . import auth, db, fmt, public, security
+    from . import auth, background, db, fmt, preferences, public, security, subscribe
     from .editor import bounces, dashboard, issues, preview, subscribers, testers
 
+    proxies = config["subscribe"]["trusted_proxies"]
+    if proxies:  # the client address (signup limits, record_ip) from their X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
     security.init_app(app)
     db.init_app(app)
+    background.init_app(app)
     auth.init_app(app)  # before CSRF: a request without login gets the login page, not a 400
     csrf.init_app(app)
-    for blueprint in (auth.bp, public.bp, dashboard.bp, issues.bp, preview.bp, subscribers.bp,
-                      testers.bp, bounces.bp):
+    for blueprint in (auth.bp, public.bp, subscribe.bp, preferences.bp, dashboard.bp, issues.bp,
+                      preview.bp, subscribers.bp, testers.bp, bounces.bp):
         app.register_blueprint(blueprint)
-    csrf.exempt(public.bp)
+    for blueprint in (public.bp, subscribe.bp, preferences.bp):
+        csrf.exempt(blueprint)
     _register_errors(app)
     app.jinja_env.filters.update(fmt.FILTERS)
     app.jinja_env.globals.update(newsletter_name=lambda: app.config["NEWSLETTER"]["newsletter"]["name"])

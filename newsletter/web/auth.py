@@ -38,9 +38,9 @@ bp = Blueprint("auth", __name__)
 
 TOKEN_LIFETIME = 24 * 3600
 SESSION_LIFETIME = 14 * 24 * 3600
-#: endpoints (besides the ``public`` and ``auth`` blueprints) open without login
+#: endpoints (besides the blueprints below) open without login
 OPEN_ENDPOINTS = {"static"}
-OPEN_BLUEPRINTS = {"auth", "public"}
+OPEN_BLUEPRINTS = {"auth", "public", "subscribe", "preferences"}
 
 
 def _digest(value: str) -> str:

@@ -19,7 +19,8 @@ from ..store import Connection
 from ..compose import TOKENS, article_view, text_direction
 from ..config import Config
 from ..errors import ContentError, InputError
-from ..signing import read_subscriber_token
+from ..mail import contact_address
+from ..signing import read_subscriber_token, subscriber_signer
 from ..states import PUBLISHED, SubscriberStatus
 from .auth import logged_in
 from .db import get_db
@@ -31,12 +32,18 @@ def _config() -> Config:
     return current_app.config["NEWSLETTER"]
 
 
-def _page(template: str, status: int = 200, **values):
+def page(template: str, status: int = 200, **values):
+    """A public page (``templates/public/``): never cached, never sends a Referer onwards."""
     nl = _config()["newsletter"]
     language = nl["language"] or "en"
     html = render_template(f"public/{template}", newsletter=nl["name"], language=language,
                            dir=text_direction(language), **values)
     return html, status, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def preferences_link(config: Config, sub: subscribers.Subscriber) -> str:
+    """The preferences page of a subscriber (for pages that know who it is)."""
+    return urls.preferences_url(config, subscriber_signer(config, "preferences")(sub.key))
 
 
 def _subscriber_of(conn: Connection, token: str) -> subscribers.Subscriber | None:
@@ -47,7 +54,7 @@ def _subscriber_of(conn: Connection, token: str) -> subscribers.Subscriber | Non
 
 @bp.route(urls.UNSUBSCRIBE_HELP)
 def unsubscribe_help():
-    return _page("message.html", title="Unsubscribe",
+    return page("message.html", title="Unsubscribe",
                  message="Use the unsubscribe link at the bottom of any message you received.")
 
 
@@ -57,17 +64,20 @@ def unsubscribe(token: str):
     try:
         found = _subscriber_of(conn, token)
     except InputError:
-        return _page("message.html", 400, title="Invalid link",
+        return page("message.html", 400, title="Invalid link",
                      message="This unsubscribe link is not valid. Copy the whole link from the "
                      "message, or use the link in a more recent message.")
     email = found.email if found is not None else ""
+    # their preferences page: resubscribe after a mistaken click, and everything else
+    preferences = preferences_link(_config(), found) if found is not None else ""
+    done = {"email": email, "preferences": preferences, "contact": contact_address(_config())}
     if request.method == "GET":  # only shows the button; changes nothing
         if found is not None and found.status == SubscriberStatus.UNSUBSCRIBED:
-            return _page("done.html", email=email)
-        return _page("confirm.html", email=email)
+            return page("done.html", **done)
+        return page("confirm.html", email=email, preferences=preferences)
     if found is not None:
         subscribers.unsubscribe(conn, found.id)
-    return _page("done.html", email=email)
+    return page("done.html", **done)
 
 
 @bp.route(urls.WEBVIEW)
@@ -81,14 +91,16 @@ def webview(issue_id: int):
     if copy is None:
         abort(404)
     config = _config()
-    values = {"unsubscribe_url": urls.unsubscribe_url(config), "webview_url": urls.webview_url(config, issue_id)}
+    values = {"unsubscribe_url": urls.unsubscribe_url(config), "preferences_url": urls.unsubscribe_url(config),
+              "webview_url": urls.webview_url(config, issue_id)}
     token = request.args.get("t", "")
     try:
         reader = _subscriber_of(conn, token) if token else None
     except InputError:
         reader = None
     if reader is not None:
-        values.update(name=reader.name, email=reader.email, unsubscribe_url=urls.unsubscribe_url(config, token))
+        values.update(name=reader.name, email=reader.email, unsubscribe_url=urls.unsubscribe_url(config, token),
+                      preferences_url=preferences_link(config, reader))
     html, _ = copy.fill({key: values.get(key, "") for key in TOKENS})
     return html, 200, {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
@@ -101,7 +113,7 @@ def archive_page():
     found = archive.page(get_db(), config, int(number)) if number.isdigit() and config["archive"]["public"] else None
     if found is None:
         abort(404)
-    html, status, headers = _page(
+    html, status, headers = page(
         "archive.html", archive=found, feed_url=urls.archive_feed_url(config),
         webview=lambda issue_id: urls.webview_url(config, issue_id),
         newer=urls.archive_url(config, found.number - 1) if found.number > 1 else "",
@@ -134,5 +146,5 @@ def read(slug: str):
         abort(404)
     if not editor and article.slug not in published:
         abort(404)
-    return _page("read.html", a=article_view(article, _config(), full_text=True),
+    return page("read.html", a=article_view(article, _config(), full_text=True),
                  unsent=article.slug not in published)

@@ -1,15 +1,15 @@
-"""The dashboard: articles, issues and the number of active subscribers, at a glance."""
+"""The dashboard: articles, issues, the number of active subscribers and signups per day, at a glance."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from ... import issues, subscribers
+from ... import issues, signup, subscribers
 from ...digests import waiting_drafts
 from ...bounces.apply import kept_count
 from ...bounces.stats import issue_bounces
 from ...states import SubscriberStatus
 from ..db import get_db
-from .common import articles_report
+from .common import articles_report, config
 
 bp = Blueprint("dashboard", __name__)
 
@@ -19,6 +19,7 @@ def index():
     articles, errors = articles_report()
     conn = get_db()
     rows = [(i, issues.delivery_counts(conn, i)) for i in issues.list_issues(conn)[:10]]
+    days = signup.signups_per_day(conn, config().timezone)
     return render_template(
         "web/dashboard.html",
         warnings=[w for issue, _ in rows for w in issue_bounces(conn, issue.id).warnings()],
@@ -28,4 +29,8 @@ def index():
         rows=rows,
         active=subscribers.count(conn, SubscriberStatus.ACTIVE),
         waiting=waiting_drafts(conn),
+        pending=subscribers.count(conn, SubscriberStatus.PENDING),
+        days=days,
+        signups=sum(n for _, n in days),
+        peak=max(n for _, n in days),
     )

@@ -1,4 +1,5 @@
-"""Subscribers: search, pages, add, remove (unsubscribe), CSV upload."""
+"""Subscribers: search by text and status, pages, the consent record, add, remove (unsubscribe),
+resubscribe on request, CSV upload, and the signup form snippet for a website."""
 from __future__ import annotations
 
 import tempfile
@@ -8,9 +9,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.utils import secure_filename
 
 from ... import subscribers as subscriber_list
+from ... import suppression, urls
 from ...errors import InputError
-from ...states import SubscriberStatus
+from ...states import RESUBSCRIBABLE, ConsentSource, SubscriberStatus
 from ..db import get_db
+from .common import config
 
 bp = Blueprint("subscribers", __name__)
 
@@ -20,6 +23,8 @@ OUTCOMES = {
     "exists": "{email} is already subscribed.",
     "unsubscribed": "{email} unsubscribed earlier and stays unsubscribed.",
     "resubscribed": "{email} is subscribed again.",
+    "suppressed": "{email} was erased at their own request and is not added. If they asked to come back, "
+                  "use Resubscribe on this page's Add form.",
 }
 
 
@@ -43,20 +48,42 @@ def index():
         pages=pages,
         query=query,
         status=status,
+        statuses=list(SubscriberStatus),
+        resubscribable=RESUBSCRIBABLE,
         active=subscriber_list.count(conn, SubscriberStatus.ACTIVE),
         everyone=subscriber_list.count(conn),
+        erased=suppression.count(conn),
+        snippet=render_template("public/snippet.html", action=urls.subscribe_url(config()),
+                                newsletter=config()["newsletter"]["name"]),
+        signup_page=urls.subscribe_url(config()),
     )
 
 
 @bp.post("/subscribers")
 def add():
+    email = request.form.get("email", "")
     try:
-        sub, outcome = subscriber_list.add(get_db(), request.form.get("email", ""), request.form.get("name", ""))
+        sub, outcome = subscriber_list.add(get_db(), email, request.form.get("name", ""),
+                                           resubscribe=request.form.get("resubscribe") == "yes")
     except InputError as exc:
         flash(f"Not added: {exc}", "error")
     else:
-        flash(OUTCOMES[outcome].format(email=sub.email), "error" if outcome == "unsubscribed" else "ok")
+        flash(OUTCOMES[outcome].format(email=sub.email if sub else email.strip()),
+              "error" if outcome in ("unsubscribed", "suppressed") else "ok")
     return redirect(url_for("subscribers.index"))
+
+
+@bp.post("/subscribers/<int:subscriber_id>/resubscribe")
+def resubscribe(subscriber_id: int):
+    """They asked to come back: active again, consent recorded as ``request``."""
+    conn = get_db()
+    sub = subscriber_list.get(conn, subscriber_id)
+    if sub is None:
+        abort(404)
+    changed = subscriber_list.resubscribe(conn, subscriber_id, ConsentSource.REQUEST)
+    flash(f"{sub.email} is subscribed again, at their request." if changed
+          else f"{sub.email} is {sub.status}: nothing to do.", "ok")
+    return redirect(url_for("subscribers.index", q=request.form.get("q") or None))
 
 
 @bp.post("/subscribers/<int:subscriber_id>/remove")
