@@ -26,7 +26,7 @@ from .states import (
     IssueState,
     SubscriberStatus,
 )
-from .store import Connection, Row, from_db_time, now_utc, to_db_time, transaction
+from .store import Connection, Row, from_db_time, is_row_id, now_utc, to_db_time, transaction
 
 @dataclass(frozen=True)
 class Issue:
@@ -98,6 +98,8 @@ def create(
 
 def get(conn: Connection, issue_id: int) -> Issue:
     """The issue with this id; InputError when there is none."""
+    if not is_row_id(issue_id):
+        raise InputError(f"issue {issue_id}: no such issue")
     row = conn.execute(f"SELECT {_COLUMNS} FROM issues WHERE id = ?", (issue_id,)).fetchone()
     if row is None:
         raise InputError(f"issue {issue_id}: no such issue")

@@ -35,6 +35,16 @@ Connection = Union[SqliteConnection, "PgConnection"]
 Row = Union[sqlite3.Row, "PgRow"]
 
 
+#: the largest row id (SQLite's INTEGER is 64-bit signed, as is PostgreSQL's BIGINT)
+MAX_ID = 2**63 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """Whether ``value`` can be a row's id at all (1 .. :data:`MAX_ID`); a bigger number
+    cannot be bound as a query parameter, so callers answer "no such row" without asking."""
+    return 0 < value <= MAX_ID
+
+
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -29,7 +29,7 @@ from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from .errors import InputError
 from .signing import SubscriberRef
 from .states import STOPPABLE, SubscriberStatus
-from .store import Connection, Row, now_utc, to_db_time, transaction
+from .store import Connection, Row, is_row_id, now_utc, to_db_time, transaction
 
 STATUSES = tuple(SubscriberStatus)
 EXPORT_FIELDS = ("email", "name", "status", "subscribed_at", "unsubscribed_at")
@@ -124,6 +124,9 @@ def find(conn: Connection, email: str) -> Subscriber | None:
 
 
 def get(conn: Connection, subscriber_id: int) -> Subscriber | None:
+    """The subscriber with this id, or None."""
+    if not is_row_id(subscriber_id):
+        return None
     row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
     return Subscriber.from_row(row) if row else None
 

@@ -131,7 +131,7 @@ def send_test(ctx: click.Context, issue_or_slug: str, to: str | None) -> None:
     addresses = _addresses(to) if to is not None else testers.saved(current_db())
     if not addresses:
         raise InputError("--to: no address given and no test address saved (add some in the editor app)")
-    if issue_or_slug.isdigit():
+    if issue_or_slug.isascii() and issue_or_slug.isdigit():
         conn = current_db()
         copy = issues.rendered(conn, config, issues.get(conn, int(issue_or_slug)))
     else:

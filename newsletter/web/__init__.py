@@ -47,9 +47,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.secret_key:  # NEWSLETTER_SECRET_KEY (newest first), else instance/secret_key (0600)
         app.secret_key, *app.config["SECRET_KEY_FALLBACKS"] = secret_keys(config)
 
-    from . import auth, db, fmt, public, security
+    from . import auth, db, fmt, numbers, public, security
     from .editor import bounces, dashboard, issues, preview, subscribers, testers
 
+    numbers.init_app(app)  # before the blueprints: their <int:...> are bounded
     security.init_app(app)
     db.init_app(app)
     auth.init_app(app)  # before CSRF: a request without login gets the login page, not a 400

@@ -23,6 +23,7 @@ from ..signing import read_subscriber_token
 from ..states import PUBLISHED, SubscriberStatus
 from .auth import logged_in
 from .db import get_db
+from .numbers import page_number
 
 bp = Blueprint("public", __name__)
 
@@ -97,8 +98,8 @@ def webview(issue_id: int):
 def archive_page():
     """Sent issues, newest first, :data:`archive.PAGE_SIZE` a page (``?page=N``)."""
     config = _config()
-    number = request.args.get("page", "1")
-    found = archive.page(get_db(), config, int(number)) if number.isdigit() and config["archive"]["public"] else None
+    number = page_number(request.args.get("page"))
+    found = archive.page(get_db(), config, number) if config["archive"]["public"] else None
     if found is None:
         abort(404)
     html, status, headers = _page(

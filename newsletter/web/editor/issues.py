@@ -11,6 +11,7 @@ from ...states import CANCELLABLE, SCHEDULABLE, SENDABLE, DeliveryState
 from ...store import now_utc
 from .. import sending
 from ..db import get_db
+from ..numbers import form_number
 from .common import articles_report, config
 
 bp = Blueprint("issues", __name__)
@@ -40,11 +41,8 @@ def create():
         flash("Choose at least one article.", "error")
         return redirect(url_for("issues.index"))
 
-    def position(slug: str) -> tuple[int, int]:
-        order = request.form.get(f"order-{slug}", "")
-        return (int(order) if order.strip().isdigit() else 999, known[slug])
-
-    chosen.sort(key=position)
+    order = {slug: form_number(request.form.get(f"order-{slug}"), 999) for slug in chosen}
+    chosen.sort(key=lambda slug: (order[slug], known[slug]))
     when_text = request.form.get("send_at", "").strip()
     try:
         when = parse_when(when_text, cfg.timezone) if when_text else None

@@ -11,6 +11,7 @@ from ... import subscribers as subscriber_list
 from ...errors import InputError
 from ...states import SubscriberStatus
 from ..db import get_db
+from ..numbers import page_number
 
 bp = Blueprint("subscribers", __name__)
 
@@ -29,7 +30,7 @@ def index():
     status = request.args.get("status", "")
     if status not in set(SubscriberStatus):
         status = ""
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args.get("page"))
     conn = get_db()
     rows, total = subscriber_list.search(conn, query, status or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
