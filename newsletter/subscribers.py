@@ -26,6 +26,7 @@ from typing import Iterator
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
+from .csvcells import neutralise, restore
 from .errors import InputError
 from .signing import SubscriberRef
 from .states import STOPPABLE, SubscriberStatus
@@ -273,12 +274,14 @@ def search(
 
 
 def export_csv(conn: Connection, out) -> int:
-    """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``; returns the count."""
+    """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``; returns the
+    count. Cells a spreadsheet would run as formulas start with ``'`` (:mod:`csvcells`)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
     n = 0
     for sub in iter_subscribers(conn):
-        writer.writerow([sub.email, sub.name, sub.status, sub.subscribed_at, sub.unsubscribed_at or ""])
+        row = [sub.email, sub.name, sub.status, sub.subscribed_at, sub.unsubscribed_at or ""]
+        writer.writerow([neutralise(cell) for cell in row])
         n += 1
     return n
 
@@ -340,6 +343,7 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
                     continue  # blank line
                 if "\0" in "".join(row):
                     raise InputError(f"{path}:{start}: NUL byte: not a CSV text file")
+                row = [restore(cell) for cell in row]
                 raw = row[email_col] if email_col < len(row) else ""
                 try:
                     normalized = normalize_email(raw)

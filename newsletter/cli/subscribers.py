@@ -83,7 +83,11 @@ def list_(status: str | None) -> None:
 
 @subscribers.command()
 def export() -> None:
-    """Write all subscribers as CSV to stdout: email,name,status,subscribed_at,unsubscribed_at."""
+    """Write all subscribers as CSV to stdout: email,name,status,subscribed_at,unsubscribed_at.
+
+    A cell that a spreadsheet would run as a formula (starting with = + - @, tab or CR) is
+    written with a ' before it; `subscribers import` takes it off again.
+    """
     subscriber_list.export_csv(current_db(), sys.stdout)
 
 
