@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="newsletter_session",
+        SESSION_COOKIE_SECURE=config.base_url.startswith("https://"),  # never sent over plain http
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
         SEND_FILE_MAX_AGE_DEFAULT=300,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # CSV uploads

@@ -78,6 +78,11 @@ class AuthStore:
             data["tokens"][_digest(token)] = {"expires": time.time() + TOKEN_LIFETIME}
         return token
 
+    def drop_tokens(self) -> None:
+        """Forget every login token (a password is set: links printed before must not work)."""
+        with self._data(write=True) as data:
+            data["tokens"].clear()
+
     def use_token(self, token: str) -> bool:
         """True once for a valid token; the token is gone afterwards."""
         with self._data(write=True) as data:
@@ -156,6 +161,9 @@ def _login_page(status: int = 200, error: str = ""):
 def login():
     target = safe_next(request.values.get("next"), url_for("dashboard.index"))
     token = request.args.get("token")
+    if token and _config().secret("editor_password"):
+        store_for(_config()).drop_tokens()  # printed before the password was set: never again
+        return _login_page(403, "Login links no longer work: log in with the password.")
     if token:
         if store_for(_config()).use_token(token):
             _log_in()
