@@ -248,8 +248,9 @@ def load_config(
             raise ConfigError(f"{source}: cannot read config file: {exc.strerror}") from None
         try:
             data = tomllib.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise ConfigError(f"{source}: config file is not UTF-8 text") from None
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise ConfigError(f"{source}:{line}: config file is not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: invalid TOML: {exc}") from None
         except RecursionError:

@@ -313,7 +313,9 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
     """
     path = Path(path)
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")
+        # undecodable bytes stay in the text as lone surrogates, so that the row holding one is
+        # reported by its own line number (a decoding error would name the line read ahead)
+        handle = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -331,6 +333,7 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
             header = next(reader, None)
             if header is None:
                 raise InputError(f"{path}: empty file, expected a header row with an 'email' column")
+            _check_text(header, path, 1)
             names = [h.strip().lower() for h in header]
             if "email" not in names:
                 raise InputError(f"{path}:1: no 'email' column in the header row")
@@ -341,8 +344,7 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
                 start, line = line, reader.line_num + 1
                 if not row or all(not cell.strip() for cell in row):
                     continue  # blank line
-                if "\0" in "".join(row):
-                    raise InputError(f"{path}:{start}: NUL byte: not a CSV text file")
+                _check_text(row, path, start)
                 row = [restore(cell) for cell in row]
                 raw = row[email_col] if email_col < len(row) else ""
                 try:
@@ -357,11 +359,21 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
                 first_line[key] = start
                 name = row[name_col] if name_col is not None and name_col < len(row) else ""
                 good.append((normalized, key, clean_name(name)))
-        except UnicodeDecodeError:
-            raise InputError(f"{path}:{line}: not UTF-8 text: not a CSV file") from None
         except csv.Error as exc:
             raise InputError(f"{path}:{line}: not a readable CSV file: {exc}") from None
     return good, rejected
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _check_text(row: list[str], path: Path, line: int) -> None:
+    """InputError naming ``line`` when the row holds a NUL or bytes that are not UTF-8."""
+    text = "".join(row)
+    if "\0" in text:
+        raise InputError(f"{path}:{line}: NUL byte: not a CSV text file")
+    if _UNDECODED.search(text):
+        raise InputError(f"{path}:{line}: not UTF-8 text: not a CSV file (save it as UTF-8)")
 
 
 def import_rows(

@@ -80,6 +80,13 @@ def test_plain_auth_error_names_the_key_and_what_to_do(tmp_path):
     assert "smtp.security" in str(err.value) and "starttls" in str(err.value)
 
 
+def test_a_bad_byte_in_the_config_file_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"[newsletter]\nname = 'News'\npostal_address = 'Stra\xdfe 1'\n")
+    with pytest.raises(ConfigError, match=r"config.toml:3: config file is not UTF-8"):
+        load_config(path, environ={})
+
+
 def test_secrets_come_only_from_the_environment(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text("[smtp]\npassword = 'hunter2'\n")

@@ -108,6 +108,9 @@ def test_reimport_updates_a_changed_name_only(conn, tmp_path):
         ("", "empty file"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "not UTF-8"),
         ("email\na@example.com\nb@exa\x00mple.com\n", ":3: NUL byte"),
+        (b"email,name\na@example.com,Ann\nb@example.com,Bj\xf6rn\nc@example.com,Cy\n", ":3: not UTF-8"),
+        (b"email,name\n" + b"a@example.com,Ann\n" * 5000 + b"b@example.com,Bj\xf6rn\n", ":5002: not UTF-8"),
+        (b"email,na\xefve\n", ":1: not UTF-8"),
     ],
 )
 def test_unreadable_or_wrong_files_exit_2_with_one_line(tmp_path, content, expected):
