@@ -38,6 +38,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {
         "path": "instance/newsletter.db",
         "url": "",
+        "busy_timeout": 30.0,
     },
     "smtp": {
         "backend": "outbox",
@@ -125,6 +126,7 @@ RANGES = {
     ("smtp", "connections"): (1, 100),
     ("smtp", "timeout"): (0.1, 3600.0),
     ("fetch", "timeout"): (0.1, 3600.0),
+    ("database", "busy_timeout"): (0.0, 3600.0),
 }
 
 

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from ..config import Config, load_config
 from ..errors import InputError, NewsletterError
 from ..signing import secret_keys
+from ..store import database_errors, storage_error
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -119,6 +120,16 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(NewsletterError)
     def newsletter_error(exc: NewsletterError):
         return page(400, "Cannot do that", str(exc))
+
+    def database_error(exc: Exception):
+        config = app.config["NEWSLETTER"]
+        app.logger.error("%s", storage_error(exc, config))
+        html, status = page(503, "Try again in a moment", "The database is busy or cannot take more"
+                            " data right now. Nothing was changed.")
+        return html, status, {"Retry-After": "5"}
+
+    for error_class in database_errors():
+        app.register_error_handler(error_class, database_error)
 
     @app.errorhandler(500)
     def server_error(exc: Exception):
