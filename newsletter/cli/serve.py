@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from .context import current_config, current_db
+from .output import echo
 
 
 @click.command()
@@ -35,7 +36,7 @@ def login_link(host: str, port: int) -> None:
     link = make_link(current_config(), host, port)
     if link is None:
         raise click.UsageError("NEWSLETTER_EDITOR_PASSWORD is set: log in with the password")
-    click.echo(link)
+    echo(link)
 
 
 COMMANDS = (serve, login_link,)

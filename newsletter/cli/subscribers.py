@@ -8,6 +8,7 @@ import click
 from .. import subscribers as subscriber_list
 from ..states import SubscriberStatus
 from .context import current_db
+from .output import PrintableStream, echo
 
 
 @click.group()
@@ -26,12 +27,12 @@ def import_(file: str) -> None:
     """
     good, rejected = subscriber_list.read_csv(file)
     for line in rejected:
-        click.echo(line, err=True)
+        echo(line, err=True)
     new, present, renamed = subscriber_list.import_rows(current_db(), good)
     report = subscriber_list.ImportReport(new=new, present=present, renamed=renamed, rejected=rejected)
-    click.echo(report.summary)
+    echo(report.summary)
     if renamed:
-        click.echo(f"updated the name of {renamed} existing subscriber{'s' * (renamed != 1)}")
+        echo(f"updated the name of {renamed} existing subscriber{'s' * (renamed != 1)}")
     if rejected:
         click.get_current_context().exit(1)
 
@@ -51,13 +52,13 @@ def add(email: str, name: str, resubscribe: bool) -> None:
     """
     sub, outcome = subscriber_list.add(current_db(), email, name, resubscribe=resubscribe)
     if outcome == "added":
-        click.echo(f"added {sub.email}")
+        echo(f"added {sub.email}")
     elif outcome == "exists":
-        click.echo(f"{sub.email} is already subscribed")
+        echo(f"{sub.email} is already subscribed")
     elif outcome == "resubscribed":
-        click.echo(f"resubscribed {sub.email}")
+        echo(f"resubscribed {sub.email}")
     else:
-        click.echo(
+        echo(
             f"{sub.email} {sub.status} on {(sub.unsubscribed_at or '')[:10]}; left {sub.status}"
             " (use --resubscribe if they asked to come back)",
             err=True,
@@ -69,14 +70,14 @@ def add(email: str, name: str, resubscribe: bool) -> None:
 def remove(email: str) -> None:
     """Unsubscribe an address. It is kept (marked unsubscribed), so no import brings it back."""
     sub, changed = subscriber_list.remove(current_db(), email)
-    click.echo(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed")
+    echo(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed")
 
 
 @subscribers.command("list")
 @click.option("--status", type=click.Choice([s.value for s in SubscriberStatus]), help="Only subscribers with this status.")
 def list_(status: str | None) -> None:
     """List subscribers, one a line: email, name, status (tab-separated)."""
-    out = sys.stdout
+    out = PrintableStream(sys.stdout)
     for sub in subscriber_list.iter_subscribers(current_db(), status):
         out.write(f"{sub.email}\t{sub.name}\t{sub.status}\n")
 
@@ -88,7 +89,7 @@ def export() -> None:
     A cell that a spreadsheet would run as a formula (starting with = + - @, tab or CR) is
     written with a ' before it; `subscribers import` takes it off again.
     """
-    subscriber_list.export_csv(current_db(), sys.stdout)
+    subscriber_list.export_csv(current_db(), PrintableStream(sys.stdout))
 
 
 COMMANDS = (subscribers,)

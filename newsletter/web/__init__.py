@@ -19,6 +19,7 @@ from ..config import Config, load_config
 from ..errors import InputError, NewsletterError
 from ..signing import secret_keys
 from ..store import database_errors, storage_error
+from ..terminal import printable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -94,7 +95,7 @@ def _load_config(overrides: dict | None) -> Config:
     except NewsletterError as exc:
         if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(printable(f"error: {exc}"), file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
 
 

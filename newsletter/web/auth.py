@@ -32,6 +32,7 @@ from flask import (
 )
 
 from ..config import Config
+from ..terminal import printable
 from .security import private_file, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -207,7 +208,7 @@ def announce(config: Config, host: str, port: int) -> None:
     """Print how to log in, for the person who starts the server."""
     link = login_link(config, host, port)
     if link:
-        print(f" * Editor login (one-time link, valid 24 hours): {link}", flush=True)
+        print(printable(f" * Editor login (one-time link, valid 24 hours): {link}"), flush=True)
     else:
         print(" * Editor login: the password in NEWSLETTER_EDITOR_PASSWORD", flush=True)
 
