@@ -30,6 +30,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "base_url": "http://127.0.0.1:5000",
         "postal_address": "123 Example Street, Springfield, USA",
         "language": "en",
+        "special_use_domains": False,
     },
     "content": {
         "dir": "content",

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from .csvcells import neutralise, restore
@@ -60,8 +60,13 @@ def new_key() -> str:
     return secrets.token_hex(12)
 
 
-def normalize_email(text: str) -> str:
-    """The normalised address, or :class:`ValueError` with email-validator's reason."""
+def normalize_email(text: str, *, special_use: bool = False) -> str:
+    """The normalised address, or :class:`ValueError` with email-validator's reason.
+
+    Addresses at special-use domain names (``.test``, ``.local``, ``.localhost``, ...: no
+    public mail server delivers there) are refused unless ``special_use``
+    (``newsletter.special_use_domains``).
+    """
     text = text.strip()
     if not text:
         raise ValueError("empty email address")
@@ -70,29 +75,47 @@ def normalize_email(text: str) -> str:
             and simple.group(1).lower() not in CASE_INSENSITIVE_MAILBOX_NAMES):
         # A plain ASCII local part is valid as written; only the domain needs email-validator,
         # and lists repeat domains: check each once (same result as validating the whole).
-        domain, error = _domain(simple.group(2))
+        domain, error = _domain(simple.group(2), special_use)
         if error:
             raise ValueError(error)
         return f"{simple.group(1)}@{domain}"
-    return _validate(text)
+    return _validate(text, special_use)
 
 
 #: a dot-atom local part of common characters (anything else takes the full path)
 _SIMPLE = re.compile(r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@([^@\s]+)\Z")
 
 
-def _validate(text: str) -> str:
+def _validate(text: str, special_use: bool) -> str:
+    """email-validator's normalised form of ``text`` (ValueError with its reason).
+
+    email-validator can allow only ``.test`` of the special-use names (``test_environment``),
+    so with ``special_use`` a domain under any of them is validated as if under ``.test``
+    and keeps its own name: every other check applies unchanged.
+    """
+    local, _, domain = text.rpartition("@")
+    suffix = _special_suffix(domain) if special_use else ""
+    if suffix:
+        text = f"{local}@{domain[:len(domain) - len(suffix)]}test"
     try:
-        return validate_email(text, check_deliverability=False, allow_smtputf8=False).ascii_email
+        address = validate_email(text, check_deliverability=False, allow_smtputf8=False,
+                                 test_environment=special_use).ascii_email
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
+    return address[:-len("test")] + suffix if suffix else address
+
+
+def _special_suffix(domain: str) -> str:
+    """The special-use name ``domain`` ends with (lower case), or ""."""
+    name = domain.lower()
+    return next((s for s in SPECIAL_USE_DOMAIN_NAMES if name == s or name.endswith("." + s)), "")
 
 
 @lru_cache(maxsize=65536)
-def _domain(domain: str) -> tuple[str, str]:
+def _domain(domain: str, special_use: bool) -> tuple[str, str]:
     """(normalised domain, "") or ("", reason), by validating a plain address at that domain."""
     try:
-        return _validate(f"x@{domain}").split("@", 1)[1], ""
+        return _validate(f"x@{domain}", special_use).split("@", 1)[1], ""
     except ValueError as exc:
         return "", str(exc)
 
@@ -117,7 +140,7 @@ def clean_name(name: str | None) -> str:
 def find(conn: Connection, email: str) -> Subscriber | None:
     """The subscriber with this address (any case), or None."""
     try:
-        key = email_key(normalize_email(email))
+        key = email_key(normalize_email(email, special_use=True))  # only looks; adds nothing
     except ValueError:
         key = email_key(email.strip())
     row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE email_key = ?", (key,)).fetchone()
@@ -149,15 +172,17 @@ def add(
     *,
     resubscribe: bool = False,
     now: datetime | None = None,
+    special_use: bool = False,
 ) -> tuple[Subscriber, str]:
     """Add one address. Returns the subscriber and what happened:
 
     ``added``, ``exists`` (already active; a given name replaces the stored one),
     ``unsubscribed`` (left unsubscribed: it asked to leave), or ``resubscribed``
-    (only with ``resubscribe=True``). A bad address is an :class:`InputError`.
+    (only with ``resubscribe=True``). A bad address is an :class:`InputError`;
+    ``special_use`` accepts special-use domains (see :func:`normalize_email`).
     """
     try:
-        normalized = normalize_email(email)
+        normalized = normalize_email(email, special_use=special_use)
     except ValueError as exc:
         raise InputError(f"{email!r}: {exc}") from None
     name = clean_name(name)
@@ -303,8 +328,9 @@ class ImportReport:
         return f"imported {self.new} new, {self.present} already present, {len(self.rejected)} rejected"
 
 
-def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
-    """Read and validate a subscriber CSV without touching the database.
+def read_csv(path: str | Path, *, special_use: bool = False) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Read and validate a subscriber CSV without touching the database (``special_use``:
+    see :func:`normalize_email`).
 
     Returns the good rows as ``(email, email_key, name)`` (first occurrence of each address)
     and the rejected rows as ``FILE:LINE: reason``. Line numbers are those of the file (the
@@ -348,7 +374,7 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
                 row = [restore(cell) for cell in row]
                 raw = row[email_col] if email_col < len(row) else ""
                 try:
-                    normalized = normalize_email(raw)
+                    normalized = normalize_email(raw, special_use=special_use)
                 except ValueError as exc:
                     rejected.append(f"{path}:{start}: {exc}")
                     continue
@@ -398,8 +424,9 @@ def import_rows(
     return new, len(rows) - new, renamed
 
 
-def import_csv(conn: Connection, path: str | Path, *, now: datetime | None = None) -> ImportReport:
+def import_csv(conn: Connection, path: str | Path, *, now: datetime | None = None,
+               special_use: bool = False) -> ImportReport:
     """Validate and import a subscriber CSV (see :func:`read_csv` and :func:`import_rows`)."""
-    good, rejected = read_csv(path)
+    good, rejected = read_csv(path, special_use=special_use)
     new, present, renamed = import_rows(conn, good, now=now)
     return ImportReport(new=new, present=present, renamed=renamed, rejected=rejected)

@@ -12,6 +12,7 @@ from .. import delivery, issues, testers
 from ..compose import render_issue
 from ..content import resolve
 from ..errors import InputError
+from ..subscribers import normalize_email
 
 
 class Progress:
@@ -99,17 +100,15 @@ def send(ctx: click.Context, issue_id: int, dry_run: bool, retry_unknown: bool) 
     ctx.exit(report.exit_code)
 
 
-def _addresses(value: str) -> list[str]:
-    from email_validator import EmailNotValidError, validate_email
-
+def _addresses(value: str, special_use: bool) -> list[str]:
     found = []
     for raw in value.split(","):
         raw = raw.strip()
         if not raw:
             continue
         try:
-            found.append(validate_email(raw, check_deliverability=False).normalized)
-        except EmailNotValidError as exc:
+            found.append(normalize_email(raw, special_use=special_use))
+        except ValueError as exc:
             raise InputError(f"--to: {raw!r} is not a valid address: {exc}") from None
     if not found:
         raise InputError("--to: give at least one address")
@@ -129,7 +128,8 @@ def send_test(ctx: click.Context, issue_or_slug: str, to: str | None) -> None:
     status 1 when a copy was refused.
     """
     config = current_config()
-    addresses = _addresses(to) if to is not None else testers.saved(current_db())
+    special_use = config["newsletter"]["special_use_domains"]
+    addresses = _addresses(to, special_use) if to is not None else testers.saved(current_db())
     if not addresses:
         raise InputError("--to: no address given and no test address saved (add some in the editor app)")
     if issue_or_slug.isascii() and issue_or_slug.isdigit():

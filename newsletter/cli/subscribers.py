@@ -7,7 +7,7 @@ import click
 
 from .. import subscribers as subscriber_list
 from ..states import SubscriberStatus
-from .context import current_db
+from .context import current_config, current_db
 from .output import PrintableStream, echo
 
 
@@ -25,7 +25,8 @@ def import_(file: str) -> None:
     same file again changes nothing; an unsubscribed address stays unsubscribed; a different,
     non-empty name updates the stored name. Exit status 1 when any row was rejected.
     """
-    good, rejected = subscriber_list.read_csv(file)
+    special_use = current_config()["newsletter"]["special_use_domains"]
+    good, rejected = subscriber_list.read_csv(file, special_use=special_use)
     for line in rejected:
         echo(line, err=True)
     new, present, renamed = subscriber_list.import_rows(current_db(), good)
@@ -50,7 +51,8 @@ def add(email: str, name: str, resubscribe: bool) -> None:
 
     An address that unsubscribed stays unsubscribed unless --resubscribe is given.
     """
-    sub, outcome = subscriber_list.add(current_db(), email, name, resubscribe=resubscribe)
+    sub, outcome = subscriber_list.add(current_db(), email, name, resubscribe=resubscribe,
+                                       special_use=current_config()["newsletter"]["special_use_domains"])
     if outcome == "added":
         echo(f"added {sub.email}")
     elif outcome == "exists":

@@ -12,6 +12,7 @@ from ...errors import InputError
 from ...states import SubscriberStatus
 from ..db import get_db
 from ..numbers import page_number
+from .common import config
 
 bp = Blueprint("subscribers", __name__)
 
@@ -52,7 +53,8 @@ def index():
 @bp.post("/subscribers")
 def add():
     try:
-        sub, outcome = subscriber_list.add(get_db(), request.form.get("email", ""), request.form.get("name", ""))
+        sub, outcome = subscriber_list.add(get_db(), request.form.get("email", ""), request.form.get("name", ""),
+                                           special_use=config()["newsletter"]["special_use_domains"])
     except InputError as exc:
         flash(f"Not added: {exc}", "error")
     else:
@@ -81,7 +83,8 @@ def import_csv():
         path = Path(folder) / (secure_filename(upload.filename) or "upload.csv")
         upload.save(path)
         try:
-            report = subscriber_list.import_csv(get_db(), path)
+            report = subscriber_list.import_csv(get_db(), path,
+                                                special_use=config()["newsletter"]["special_use_domains"])
         except InputError as exc:
             flash(f"Nothing imported: {_strip(str(exc), folder)}", "error")
             return redirect(url_for("subscribers.index"))
