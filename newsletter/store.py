@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Union
 
 from .errors import ConfigError, StorageError
 from .migrations import MIGRATIONS, script
+from .private_files import make_owner_only, private_fd
 
 if TYPE_CHECKING:
     from .config import Config
@@ -100,9 +101,12 @@ def connect(target: "Config | str | os.PathLike") -> Connection:
 
 
 def _connect_sqlite(path: Path, busy_timeout: float) -> SqliteConnection:
-    """Autocommit mode (``isolation_level=None``): callers group writes with :class:`transaction`."""
+    """Autocommit mode (``isolation_level=None``): callers group writes with :class:`transaction`.
+    The file is the owner's alone (0600, and so its ``-wal`` and ``-shm``, which SQLite creates
+    with the file's mode)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(private_fd(path, os.O_RDWR))
+        make_owner_only(Path(f"{path}-wal"), Path(f"{path}-shm"))
         conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False,
                                factory=SqliteConnection)
         conn.row_factory = sqlite3.Row

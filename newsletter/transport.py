@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .config import Config
 from .errors import TransportError
+from .private_files import open_private, private_dir
 
 
 _SAFE_ADDRESS = re.compile(r"^[^\x00-\x20<>\x7f-\U0010ffff]+@[^\x00-\x20<>\x7f-\U0010ffff]+$")  # no spaces, controls, CR or LF
@@ -66,7 +67,7 @@ class OutboxTransport:
         self.path = Path(path)
         try:
             for sub in ("tmp", "new", "cur"):
-                (self.path / sub).mkdir(parents=True, exist_ok=True)
+                private_dir(self.path / sub)
         except OSError as exc:
             raise TransportError(f"{self.path}: cannot create the outbox: {exc.strerror}") from None
         self._host = socket.gethostname().replace("/", "_").replace(":", "_")
@@ -78,7 +79,7 @@ class OutboxTransport:
         tmp = self.path / "tmp" / name
         data = b"Return-Path: <" + envelope_from.encode() + b">\n" + message.replace(b"\r\n", b"\n")
         try:
-            with open(tmp, "wb") as fh:
+            with open_private(tmp, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())

@@ -33,7 +33,8 @@ from flask import (
 
 from ..config import Config
 from ..terminal import printable
-from .security import private_file, safe_next
+from ..private_files import private_fd, write_private
+from .security import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -57,8 +58,7 @@ class AuthStore:
 
     @contextmanager
     def _data(self, write: bool) -> Iterator[dict]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(os.open(self.lock, os.O_WRONLY | os.O_CREAT, 0o600), "w") as lock:
+        with open(private_fd(self.lock, os.O_WRONLY), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -71,7 +71,7 @@ class AuthStore:
                 data[table] = {k: v for k, v in data[table].items() if v["expires"] > now}
             yield data
             if write:
-                private_file(self.path, json.dumps(data, indent=1))
+                write_private(self.path, json.dumps(data, indent=1))
 
     def new_token(self) -> str:
         token = secrets.token_urlsafe(24)

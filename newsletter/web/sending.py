@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from ..config import SECRET_ENV, Config, load_config
-from .security import private_file
+from ..private_files import open_private, write_private
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent.parent
 
@@ -49,7 +49,7 @@ def config_file(config: Config) -> Path:
         lines += [f"{key} = {_toml_value(value)}" for key, value in table.items()]
         lines.append("")
     path = config.instance_path / "send-config.toml"
-    private_file(path, "\n".join(lines))
+    write_private(path, "\n".join(lines))
     if not _reads_as(path, config):
         raise RuntimeError(f"{path}: does not reproduce the app's settings")
     return path
@@ -64,13 +64,12 @@ def running(issue_id: int) -> bool:
 def start(config: Config, issue_id: int) -> Path:
     """Start ``send ISSUE_ID`` detached; returns its log file. Never waits for it."""
     log = log_path(config, issue_id)
-    log.parent.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "NEWSLETTER_CONFIG"}
     # this very package, wherever the child's working folder (the config file's) is
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_PARENT), env.get("PYTHONPATH")]))
     env.update({var: config.secret(name) for name, var in SECRET_ENV.items() if config.secret(name)})
     args = [sys.executable, "-m", "newsletter", "--config", str(config_file(config)), "send", str(issue_id)]
-    with open(log, "ab") as out:
+    with open_private(log, "ab") as out:
         proc = subprocess.Popen(
             args,
             cwd=config.root,
