@@ -273,6 +273,16 @@ MIGRATIONS: list[str | Migration] = [
     );
     """,
     ),
+    # 6: failed editor logins, for throttling (login_throttle; client = a keyed hash of its
+    # address; times computed in Python)
+    """
+    CREATE TABLE login_failures (
+        client    TEXT NOT NULL,
+        failed_at TEXT NOT NULL
+    );
+    CREATE INDEX login_failures_client ON login_failures (client, failed_at);
+    CREATE INDEX login_failures_time ON login_failures (failed_at);
+    """,
 ]
 
 

@@ -3,7 +3,8 @@
 Sessions live server-side in ``instance/editor-auth.json`` (0600, hashes only) so that logging
 out really ends them; the signed cookie carries only a random session id. One-time login
 tokens (as Jupyter prints them) go in the same file, so ``python -m newsletter login-link``
-can hand out a new one to a running server.
+can hand out a new one to a running server. Password guesses are throttled per client address
+and overall (:mod:`newsletter.login_throttle`): past the limit, 429 and "try again in N s".
 """
 from __future__ import annotations
 
@@ -31,9 +32,12 @@ from flask import (
     url_for,
 )
 
+from .. import login_throttle
 from ..config import Config
+from ..store import now_utc
 from ..terminal import printable
 from ..private_files import private_fd, write_private
+from .db import get_db
 from .security import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -172,12 +176,18 @@ def login():
         return _login_page(403, "This login link has been used or has expired.")
     if request.method == "POST":
         expected = _config().secret("editor_password")
-        given = request.form.get("password", "")
-        if expected and hmac.compare_digest(given.encode(), expected.encode()):
+        if not expected:
+            return _login_page(401, "Use the login link.")
+        client = login_throttle.client_key(request.remote_addr or "", current_app.secret_key)
+        wait = login_throttle.attempt(get_db(), client, now_utc())
+        if wait:
+            html, status = _login_page(429, f"Too many failed logins. Try again in {wait} s.")
+            return html, status, {"Retry-After": str(wait)}
+        if hmac.compare_digest(request.form.get("password", "").encode(), expected.encode()):
+            login_throttle.succeeded(get_db(), client)
             _log_in()
             return redirect(target)
-        time.sleep(0.25)  # a little friction for guessing
-        return _login_page(401, "Wrong password." if expected else "Use the login link.")
+        return _login_page(401, "Wrong password.")
     if logged_in():
         return redirect(target)
     return _login_page()
