@@ -283,6 +283,18 @@ MIGRATIONS: list[str | Migration] = [
     CREATE INDEX login_failures_client ON login_failures (client, failed_at);
     CREATE INDEX login_failures_time ON login_failures (failed_at);
     """,
+    # 7: each issue's articles as they were when it was made (snapshots.py): the digest and
+    # /read show these, never whatever file has the slug today (BIGINT: INTEGER to SQLite)
+    """
+    CREATE TABLE issue_articles (
+        issue_id BIGINT NOT NULL REFERENCES issues (id),
+        position INTEGER NOT NULL,                 -- 0 = the lead article
+        slug     TEXT NOT NULL,
+        article  TEXT NOT NULL,                    -- the parsed article, as JSON
+        PRIMARY KEY (issue_id, position)
+    );
+    CREATE INDEX issue_articles_slug ON issue_articles (slug, issue_id);
+    """,
 ]
 
 

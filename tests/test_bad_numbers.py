@@ -29,7 +29,7 @@ def client(tmp_path):
     token = _csrf(client.get("/login"))
     assert client.post("/login", data={"password": PASSWORD, "csrf_token": token}).status_code == 302
     conn = store.connect(config.database_path)
-    issues.create(conn, ["the-emergency-fund-ladder"])
+    issues.create(conn, config.content_dir, ["the-emergency-fund-ladder"])
     conn.close()
     return client
 

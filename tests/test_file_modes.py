@@ -51,7 +51,7 @@ def test_send_log_of_the_web_app_is_owner_only(tmp_path, open_umask):
                                     "content": {"dir": str(CONTENT)},
                                     "smtp": {"outbox": str(tmp_path / "instance" / "outbox")}}, environ={})
     conn = store.connect(config.database_path)
-    issue_id = issues.create(conn, ["the-emergency-fund-ladder"])
+    issue_id = issues.create(conn, config.content_dir, ["the-emergency-fund-ladder"])
     log = sending.start(config, issue_id)
     assert mode(log) == 0o600 and mode(log.parent) == 0o700
     assert mode(config.instance_path / "send-config.toml") == 0o600

@@ -43,7 +43,7 @@ def _subject(issue: issues.Issue) -> str:
 
 @click.group()
 def issue() -> None:
-    """Create, list, show, schedule and cancel newsletter issues."""
+    """Create, list, show, schedule, refresh and cancel newsletter issues."""
 
 
 @issue.command()
@@ -52,15 +52,17 @@ def issue() -> None:
 @click.option("--send-at", "send_at", metavar="ISO-8601",
               help="When send-due sends it; without an offset, in [schedule] timezone.")
 def create(articles: tuple[str, ...], subject: str, send_at: str | None) -> None:
-    """Create an issue from one or more articles; prints its id on a line of its own."""
+    """Create an issue from one or more articles; prints its id on a line of its own.
+
+    The issue keeps the articles as they are now: later edits to their files reach it only
+    through `issue refresh ID`, and never once it has gone out."""
     config = current_config()
-    refs = [issues.article_ref(ref, config.content_dir)[1] for ref in articles]
     when = None
     if send_at:
         when = parse_when(send_at, config.timezone)
         _check_not_stale(when.utc, config)
-    issue_id = issues.create(current_db(), refs, subject=subject,
-                          send_at=when.utc if when else None, now=_now())
+    issue_id = issues.create(current_db(), config.content_dir, list(articles), subject=subject,
+                             send_at=when.utc if when else None, now=_now())
     echo(issue_id)
     if when:
         if when.note:
@@ -141,6 +143,15 @@ def schedule_(issue_id: int, at: str) -> None:
     item = issues.schedule(current_db(), issue_id, when.utc,
                         now=_now(), max_lateness=config.max_lateness)
     echo(f"issue {item.id} scheduled for {format_when(item.send_at, config.timezone)}")
+
+
+@issue.command()
+@click.argument("issue_id", type=int, metavar="ID")
+def refresh(issue_id: int) -> None:
+    """Take an issue's articles again from their files (after editing them), while it has not
+    started going out."""
+    item = issues.refresh_articles(current_db(), current_config(), issue_id)
+    echo(f"issue {item.id}: articles taken again from {', '.join(item.articles)}")
 
 
 @issue.command()

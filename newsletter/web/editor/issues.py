@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from ... import issues
 from ...bounces.stats import issue_bounces
-from ...errors import InputError
+from ...errors import InputError, NewsletterError
 from ...schedule import format_when, parse_when
 from ...states import CANCELLABLE, SCHEDULABLE, SENDABLE, DeliveryState
 from ...store import now_utc
@@ -49,7 +49,8 @@ def create():
         if when is not None and when.utc < now_utc() - cfg.max_lateness:
             raise InputError("that send time is long past; leave it empty for a draft")
         issue_id = issues.create(
-            get_db(), chosen, subject=request.form.get("subject", ""), send_at=when.utc if when else None
+            get_db(), cfg.content_dir, chosen, subject=request.form.get("subject", ""),
+            send_at=when.utc if when else None, allow_paths=False,
         )
     except InputError as exc:
         flash(f"Issue not created: {exc}", "error")
@@ -79,6 +80,7 @@ def show(issue_id: int):
         unknown=issues.problem_deliveries(get_db(), issue_id, DeliveryState.UNKNOWN),
         zone=cfg.timezone.key,
         schedulable=issue.state in SCHEDULABLE,
+        refreshable=issue.state in SCHEDULABLE and issue.started_at is None,
         cancellable=issue.state in CANCELLABLE,
         sendable=issue.state in SENDABLE,
     )
@@ -97,6 +99,18 @@ def schedule(issue_id: int):
         flash(f"Scheduled for {format_when(when.utc, cfg.timezone)}.", "ok")
         if when.note:
             flash(when.note, "ok")
+    return redirect(url_for("issues.show", issue_id=issue_id))
+
+
+@bp.post("/issues/<int:issue_id>/refresh")
+def refresh(issue_id: int):
+    issue_or_404(issue_id)
+    try:
+        issues.refresh_articles(get_db(), config(), issue_id)
+    except NewsletterError as exc:
+        flash(f"Articles not updated: {exc}", "error")
+    else:
+        flash("The issue's articles were taken again from their files.", "ok")
     return redirect(url_for("issues.show", issue_id=issue_id))
 
 
