@@ -27,7 +27,10 @@ _ADDRESS = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
 
 def check_message(raw: bytes, *, config: Config | None = None) -> list[Finding]:
     """Findings for a whole message: MIME structure, headers, lines, both parts and the HTML."""
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except RecursionError:  # the parser recurses once per level of nested parts
+        return [Finding("error", "multipart-alternative", "MIME parts nested too deeply to read the message")]
     findings = _line_rules(raw) + _header_rules(msg, raw)
     text_part, html_part, structure = _parts(msg)
     if structure:
