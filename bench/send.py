@@ -93,7 +93,7 @@ def seed_issue(config):
 
 
 def setup(tmp: Path, port: int, subscribers: int):
-    from newsletter import delivery, store
+    from newsletter import issues, store
     from newsletter.config import load_config
 
     config = load_config(
@@ -117,7 +117,7 @@ def setup(tmp: Path, port: int, subscribers: int):
                      (f'["{SEED}"]', stamp))
     issue_id = conn.execute("SELECT max(id) FROM issues").fetchone()[0]
     rendered = seed_issue(config)
-    delivery.freeze(conn, issue_id, rendered)
+    issues.freeze(conn, issue_id, rendered)
     return config, conn, issue_id, rendered
 
 

@@ -1,25 +1,23 @@
 """The public archive: every sent issue, newest first, as pages and as an Atom feed.
 
 An entry is what went out: the frozen subject, the time sending started, and the lead
-article's excerpt (the frozen preheader when the article is gone). Entries link to the
+article's excerpt as the issue keeps it (the frozen preheader for an issue from before copies
+were kept). Entries link to the
 issue's web view without any token, so no reader's personal links appear. The Atom feed is
 built by ``feedgen`` (RFC 4287: feed id/title/updated/author/self link; entry
 id/title/updated/alternate link/summary). ``[archive] public = false`` hides both.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 
-from . import urls
+from . import snapshots, urls
 from .config import Config
-from .content import resolve
-from .errors import NewsletterError
 from .states import IssueState
-from .store import Connection, from_db_time
+from .store import Connection, Row, from_db_time
 
 #: Issues per archive page, and in the Atom feed.
 PAGE_SIZE = 20
@@ -90,16 +88,14 @@ def _entries(conn: Connection, config: Config, limit: int, offset: int) -> list[
     )
     return [
         Entry(row["id"], row["rendered_subject"] or row["subject"] or f"Issue {row['id']}",
-              from_db_time(row["sent_at"]), _lead_excerpt(config, row))
-        for row in rows
+              from_db_time(row["sent_at"]), _lead_excerpt(conn, row))
+        for row in rows.fetchall()
     ]
 
 
-def _lead_excerpt(config: Config, row: Row) -> str:
-    """The lead article's excerpt as it reads now, else the preheader frozen when it was sent."""
-    refs = json.loads(row["articles"])
-    try:
-        excerpt = resolve(refs[0], config.content_dir).excerpt if refs else ""
-    except NewsletterError:
-        excerpt = ""
+def _lead_excerpt(conn: Connection, row: Row) -> str:
+    """The lead article's excerpt as the issue keeps it (:mod:`snapshots`: never the file
+    that has its slug today), else the preheader frozen when it was sent."""
+    kept = snapshots.load(conn, row["id"])
+    excerpt = kept[0].excerpt if kept else ""
     return " ".join((excerpt or row["rendered_preheader"] or "").split())

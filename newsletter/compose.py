@@ -70,9 +70,11 @@ def render_issue(
     *,
     subject: str | None = None,
     issue_date: date | None = None,
+    issue_id: int | None = None,
 ) -> RenderedIssue:
-    """Render ``articles`` (the first is the lead) once, with TOKENS for per-recipient values."""
-    view = issue_view(articles, config, subject=subject, issue_date=issue_date)
+    """Render ``articles`` (the first is the lead) once, with TOKENS for per-recipient values;
+    article links name issue ``issue_id``'s copy of each article."""
+    view = issue_view(articles, config, subject=subject, issue_date=issue_date, issue_id=issue_id)
     html = _inline(_environment().get_template("digest.html").render(view))
     text = _environment().get_template("digest.txt").render(view)
     return RenderedIssue(
@@ -117,6 +119,7 @@ def issue_view(
     *,
     subject: str | None = None,
     issue_date: date | None = None,
+    issue_id: int | None = None,
 ) -> dict[str, Any]:
     """Everything the templates show, as plain values (HTML-safe only where typed Markup)."""
     if not articles:
@@ -136,16 +139,18 @@ def issue_view(
         "preheader": shorten(one_line(lead.excerpt or _opening(lead)), PREHEADER_LENGTH),
         "postal_address": settings["postal_address"],
         "full_text": full_text,
-        "lead": article_view(lead, config, full_text=full_text),
-        "others": [article_view(a, config, full_text=full_text) for a in rest],
+        "lead": article_view(lead, config, full_text=full_text, issue_id=issue_id),
+        "others": [article_view(a, config, full_text=full_text, issue_id=issue_id) for a in rest],
         "tokens": TOKENS,
     }
 
 
-def article_view(article: Article, config: Config, *, full_text: bool) -> dict[str, Any]:
+def article_view(article: Article, config: Config, *, full_text: bool,
+                 issue_id: int | None = None) -> dict[str, Any]:
     """One article as the email templates and the public article page show it: the meta line,
     absolute links and images only, the excerpt unless the shown body opens with it, and the
-    body blocks (all of them with ``full_text``, none otherwise)."""
+    body blocks (all of them with ``full_text``, none otherwise). Its link names issue
+    ``issue_id``'s copy of it."""
     excerpt = article.excerpt or _opening(article)
     blocks = [b for b in article.blocks if _showable(b)] if full_text else []
     quote = article.quote
@@ -156,7 +161,7 @@ def article_view(article: Article, config: Config, *, full_text: bool) -> dict[s
     return {
         "slug": article.slug,
         "title": article.title,
-        "url": article_url(config, article.slug, article.url),
+        "url": article_url(config, article.slug, article.url, issue_id),
         "source": article.url if is_absolute(article.url) else "",
         "meta": meta,
         "excerpt": excerpt_shown,

@@ -8,6 +8,7 @@ working directory when there is no file). An unknown key or a wrong type is a
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -29,6 +30,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "base_url": "http://127.0.0.1:5000",
         "postal_address": "123 Example Street, Springfield, USA",
         "language": "en",
+        "special_use_domains": False,
     },
     "content": {
         "dir": "content",
@@ -37,6 +39,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "database": {
         "path": "instance/newsletter.db",
         "url": "",
+        "busy_timeout": 30.0,
     },
     "smtp": {
         "backend": "outbox",
@@ -130,15 +133,40 @@ SECRET_ENV = {
 
 FORBIDDEN_IN_FOLDER = re.compile(r'[\x00-\x1f\x7f"]')
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+#: the longest duration a setting may name (ten years): longer ones overflow date arithmetic
+MAX_DURATION = timedelta(days=3650)
+#: bounds of the numeric settings: (section, key) -> (least, most)
+RANGES = {
+    ("smtp", "port"): (1, 65535),
+    ("smtp", "connections"): (1, 100),
+    ("smtp", "timeout"): (0.1, 3600.0),
+    ("fetch", "timeout"): (0.1, 3600.0),
+    ("database", "busy_timeout"): (0.0, 3600.0),
+}
 
 
 def parse_duration(text: str, key: str = "duration") -> timedelta:
-    """``"90s"``, ``"30m"``, ``"6h"`` or ``"2d"`` as a timedelta."""
+    """``"90s"``, ``"30m"``, ``"6h"`` or ``"2d"`` as a timedelta (at most :data:`MAX_DURATION`)."""
     m = _DURATION.match(text)
     if not m:
         raise ConfigError(f"{key}: {text!r} is not a duration like '30m', '6h' or '2d'")
-    return timedelta(**{_UNITS[m.group(2)]: float(m.group(1))})
+    seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    if not seconds <= MAX_DURATION.total_seconds():
+        raise ConfigError(f"{key}: {text!r} is longer than {MAX_DURATION.days} days")
+    return timedelta(seconds=seconds)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine: ``localhost`` (and ``*.localhost``) or a loopback
+    IP address. Nothing is looked up in DNS."""
+    name = host.strip().rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -242,10 +270,13 @@ def load_config(
             raise ConfigError(f"{source}: cannot read config file: {exc.strerror}") from None
         try:
             data = tomllib.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise ConfigError(f"{source}: config file is not UTF-8 text") from None
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise ConfigError(f"{source}:{line}: config file is not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"{source}: invalid TOML: arrays or tables nested too deeply") from None
     where = str(source) if source else "config"
     for section, table in (overrides or {}).items():
         data.setdefault(section, {}).update(table)
@@ -322,6 +353,8 @@ def _typed(where: str, key: str, default: Any, value: Any) -> Any:
     elif isinstance(default, float):
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         value = float(value) if ok else value
+        if ok and not math.isfinite(value):
+            raise ConfigError(f"{where}: {key} must be a finite number, not {value!r}")
     elif isinstance(default, int):
         ok = isinstance(value, int) and not isinstance(value, bool)
     else:
@@ -335,16 +368,17 @@ def _typed(where: str, key: str, default: Any, value: Any) -> Any:
 
 def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
     smtp = values["smtp"]
-    if not 1 <= smtp["port"] <= 65535:
-        raise ConfigError(f"{where}: smtp.port must be between 1 and 65535")
-    if smtp["connections"] < 1:
-        raise ConfigError(f"{where}: smtp.connections must be at least 1")
-    if smtp["rate_limit"] < 0:
-        raise ConfigError(f"{where}: smtp.rate_limit must be 0 (no limit) or more")
-    if smtp["timeout"] <= 0:
-        raise ConfigError(f"{where}: smtp.timeout must be more than 0")
-    if values["fetch"]["timeout"] <= 0:
-        raise ConfigError(f"{where}: fetch.timeout must be more than 0")
+    for (section, key), (least, most) in RANGES.items():
+        if not least <= values[section][key] <= most:
+            raise ConfigError(f"{where}: {section}.{key} must be between {least:g} and {most:g}")
+    if smtp["rate_limit"] != 0 and not 0.001 <= smtp["rate_limit"] <= 1_000_000:
+        raise ConfigError(f"{where}: smtp.rate_limit must be 0 (no limit) or between 0.001 and 1000000")
+    if smtp["backend"] == "smtp" and smtp["security"] == "none" and smtp["username"] \
+            and not is_loopback(smtp["host"]):
+        raise ConfigError(
+            f"{where}: smtp.security = \"none\" would send the password of smtp.username in clear"
+            f" text to {smtp['host']}; use \"starttls\" or \"tls\" (plain AUTH only to a loopback host)"
+        )
     if values["fetch"]["max_bytes"] < 1000:
         raise ConfigError(f"{where}: fetch.max_bytes must be at least 1000")
     try:

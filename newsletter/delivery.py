@@ -26,6 +26,7 @@ from .config import Config
 from .errors import HeaderError, InputError, NewsletterError, TransportError
 from .ledger import Due, Outcome, Result
 from .mail import MessageTemplate, message_ids
+from .private_files import private_fd
 from .states import SENDABLE, DeliveryState
 from .store import Connection, now_utc, transaction
 from .transport import ConnectionLost, PermanentFailure, TemporaryFailure, Uncertain, open_transport
@@ -78,8 +79,7 @@ class SendLock:
         if self.postgres:
             self._held = bool(self.conn.execute("SELECT pg_try_advisory_lock(?, ?)", self.KEY).fetchone()[0])
             return self._held
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = private_fd(self.path, os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -244,7 +244,7 @@ def run(conn: Connection, config, now: datetime) -> list[Outcome]:
         if decision.kind == "due":
             items = list(decision.items)
             subject = subject_for(digest, decision.slot, tz, config["newsletter"]["name"], len(items))
-            issue_id = issues.create(conn, items, subject=subject,
+            issue_id = issues.create(conn, config.content_dir, items, subject=subject,
                                      send_at=decision.slot if digest.auto else None, now=now)
             conn.execute("UPDATE digest_runs SET issue_id = ? WHERE digest = ? AND slot = ?",
                          (issue_id, digest.name, to_db_time(decision.slot)))

@@ -31,6 +31,11 @@ class HeaderError(InputError):
     """A header value carrying CR, LF, NUL or an encoded newline (exit 2)."""
 
 
+class StorageError(NewsletterError):
+    """The database cannot be used: locked by another program for too long, disk full, an
+    I/O error (exit 2). What was recorded stays recorded; a rerun goes on from there."""
+
+
 class TransportError(NewsletterError):
     """The mail server could not be reached or refused login (exit 3)."""
 

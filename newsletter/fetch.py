@@ -143,7 +143,7 @@ def _result(response, url: str, max_bytes: int, deadline: float, timeout: float)
     if not 200 <= response.status < 300:
         raise FetchError(f"{url}: HTTP {response.status} {response.reason or ''}".rstrip())
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
+    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:  # not "²"
         raise FetchError(f"{url}: response of {_size(int(declared))} is over the {_size(max_bytes)} limit")
     body = bytearray()
     try:

@@ -1,9 +1,11 @@
 """Newsletter issues: create, read, render, schedule, cancel, and delivery counts.
 
 States and the moves they allow are in :mod:`states` (``draft`` -> ``scheduled`` -> ``sending``
--> ``sent``; ``missed``; ``cancelled``, final). An issue is rendered from its articles until
-sending starts; then the rendered copy is frozen into its row, so a resumed send and the web
-view show exactly what was sent (:func:`rendered`).
+-> ``sent``; ``missed``; ``cancelled``, final). An issue keeps a copy of its articles as they
+were when it was created (:mod:`snapshots`; :func:`refresh_articles` takes them again before
+it goes out) and is rendered from that copy until sending starts; then the rendered copy is
+frozen into its row, so a resumed send and the web view show exactly what was sent
+(:func:`rendered`).
 """
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 
+from . import snapshots
 from .compose import RenderedIssue, render_issue
 from .config import Config
 from .content import Article, resolve, slug_for
-from .errors import InputError
+from .errors import ContentError, InputError
 from .states import (
     CANCELLABLE,
     OPEN,
@@ -26,7 +29,7 @@ from .states import (
     IssueState,
     SubscriberStatus,
 )
-from .store import Connection, Row, from_db_time, now_utc, to_db_time, transaction
+from .store import Connection, Row, from_db_time, is_row_id, now_utc, to_db_time, transaction
 
 @dataclass(frozen=True)
 class Issue:
@@ -56,13 +59,13 @@ class Issue:
 _COLUMNS = "id, subject, articles, state, send_at, created_at, started_at, finished_at"
 
 
-def article_ref(ref: str, content_dir: Path) -> tuple[Article, str]:
+def article_ref(ref: str, content_dir: Path, *, allow_paths: bool = True) -> tuple[Article, str]:
     """Check that ``ref`` names an article; returns (article, what to store).
 
-    A slug is stored as the slug; a file path is stored as an absolute path, so that a later
-    ``send-due`` run from another working directory finds the same file.
+    A slug is stored as the slug; a file path is stored as an absolute path (shown by ``issue
+    show``; with ``allow_paths=False``, for web forms, only slugs are taken).
     """
-    article = resolve(ref, content_dir)
+    article = resolve(ref, content_dir, allow_paths=allow_paths)
     if ref.strip().lower() == article.slug or article.path is None:
         return article, ref.strip().lower()
     return article, str(Path(article.path).resolve())
@@ -70,34 +73,99 @@ def article_ref(ref: str, content_dir: Path) -> tuple[Article, str]:
 
 def create(
     conn: Connection,
-    articles: list[str],
+    content_dir: Path,
+    refs: list[str],
     *,
     subject: str = "",
     send_at: datetime | None = None,
     now: datetime | None = None,
+    allow_paths: bool = True,
 ) -> int:
-    """Store a new issue (``articles``: slugs or absolute paths, already checked); returns its id."""
-    if not articles:
+    """Store a new issue of the articles ``refs`` name (slugs of ``content_dir`` or, with
+    ``allow_paths``, file paths), each kept as it is now (:mod:`snapshots`); returns its id."""
+    if not refs:
         raise InputError("an issue needs at least one article")
     if "\n" in subject or "\r" in subject or "\0" in subject:
         raise InputError("subject: must be one line")
+    chosen = [article_ref(ref, content_dir, allow_paths=allow_paths) for ref in refs]
     with transaction(conn):
         row = conn.execute(
             "INSERT INTO issues (subject, articles, state, send_at, created_at) VALUES (?, ?, ?, ?, ?)"
             " RETURNING id",
             (
                 subject.strip(),
-                json.dumps(list(articles)),
+                json.dumps([stored for _, stored in chosen]),
                 IssueState.SCHEDULED if send_at else IssueState.DRAFT,
                 to_db_time(send_at) if send_at else None,
                 to_db_time(now or now_utc()),
             ),
         ).fetchone()
+        snapshots.store(conn, row[0], [article for article, _ in chosen])
     return row[0]
+
+
+def articles_of(conn: Connection, config: Config, issue: Issue) -> list[Article]:
+    """The issue's articles as they were when it was created.
+
+    An issue made before copies were kept gets one now, from the files its refs name; for an
+    issue that has already gone out, only from files unchanged since it started sending (a
+    later edit is not what was mailed): ContentError otherwise.
+    """
+    kept = snapshots.load(conn, issue.id)
+    if kept:
+        return kept
+    articles = [resolve(ref, config.content_dir) for ref in issue.articles]
+    for ref, article in zip(issue.articles, articles):
+        if issue.started_at and article.path is not None and \
+                Path(article.path).stat().st_mtime > issue.started_at.timestamp():
+            raise ContentError(f"{ref}: changed since issue {issue.id} went out; its copy is lost")
+    with transaction(conn):
+        snapshots.store(conn, issue.id, articles)
+    return snapshots.load(conn, issue.id)
+
+
+def refresh_articles(conn: Connection, config: Config, issue_id: int) -> Issue:
+    """Take the issue's articles again from the files its refs name (after an edit), while it
+    has not started going out; InputError once it has."""
+    issue = get(conn, issue_id)
+    if issue.state not in SCHEDULABLE or issue.started_at is not None:
+        raise InputError(f"issue {issue_id} is {issue.state}; its articles can no longer change")
+    articles = [resolve(ref, config.content_dir) for ref in issue.articles]
+    with transaction(conn):
+        if get(conn, issue_id).started_at is None:
+            snapshots.renew(conn, issue_id, articles)
+    return get(conn, issue_id)
+
+
+def published_article(conn: Connection, config: Config, slug: str,
+                      issue_id: int | None = None) -> tuple[int, Article] | None:
+    """(issue id, article) of ``slug`` as issue ``issue_id`` (else the newest issue carrying
+    it) went out; only issues that are sending or sent. Issues made before copies were kept
+    get theirs on the way (:func:`articles_of`) when their refs name ``slug``."""
+    found = snapshots.newest_with(conn, slug, tuple(PUBLISHED), issue_id)
+    if found:
+        return found
+    marks = ", ".join("?" * len(PUBLISHED))
+    where, args = f"state IN ({marks})", list(PUBLISHED)
+    if issue_id is not None:
+        where, args = where + " AND id = ?", [*args, issue_id]
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM issues i WHERE {where}"
+        " AND NOT EXISTS (SELECT 1 FROM issue_articles a WHERE a.issue_id = i.id) ORDER BY id DESC", args,
+    ).fetchall()
+    for issue in (Issue.from_row(row) for row in rows):
+        if slug in {slug_of_ref(ref) for ref in issue.articles}:
+            try:
+                return next((issue.id, a) for a in articles_of(conn, config, issue) if a.slug == slug)
+            except (ContentError, InputError, StopIteration):
+                continue
+    return None
 
 
 def get(conn: Connection, issue_id: int) -> Issue:
     """The issue with this id; InputError when there is none."""
+    if not is_row_id(issue_id):
+        raise InputError(f"issue {issue_id}: no such issue")
     row = conn.execute(f"SELECT {_COLUMNS} FROM issues WHERE id = ?", (issue_id,)).fetchone()
     if row is None:
         raise InputError(f"issue {issue_id}: no such issue")
@@ -125,18 +193,19 @@ def frozen_copy(conn: Connection, issue_id: int) -> RenderedIssue | None:
                          html=row["rendered_html"], text=row["rendered_text"])
 
 
-def render_afresh(config: Config, issue: Issue, now: datetime | None = None) -> RenderedIssue:
-    """The issue's articles rendered now, dated ``now`` in the newsletter's zone (content
-    errors raise)."""
-    articles = [resolve(ref, config.content_dir) for ref in issue.articles]
+def render_afresh(conn: Connection, config: Config, issue: Issue,
+                  now: datetime | None = None) -> RenderedIssue:
+    """The issue's copy of its articles rendered now, dated ``now`` in the newsletter's zone
+    (content errors raise)."""
     day = (now or now_utc()).astimezone(config.timezone).date()
-    return render_issue(articles, config, subject=issue.subject or None, issue_date=day)
+    return render_issue(articles_of(conn, config, issue), config, subject=issue.subject or None,
+                        issue_date=day, issue_id=issue.id)
 
 
 def rendered(conn: Connection, config: Config, issue: Issue, now: datetime | None = None) -> RenderedIssue:
     """What its subscribers get: the copy frozen when sending started, else a render dated
     ``now`` (the preview passes the send time, as the sender will render it then)."""
-    return frozen_copy(conn, issue.id) or render_afresh(config, issue, now)
+    return frozen_copy(conn, issue.id) or render_afresh(conn, config, issue, now)
 
 
 def freeze(conn: Connection, issue_id: int, copy: RenderedIssue) -> None:
@@ -331,15 +400,6 @@ def next_scheduled(conn: Connection) -> Issue | None:
         f"SELECT {_COLUMNS} FROM issues WHERE state = ? ORDER BY send_at, id LIMIT 1", (IssueState.SCHEDULED,)
     ).fetchone()
     return Issue.from_row(row) if row else None
-
-
-def published_articles(conn: Connection) -> set[str]:
-    """Slugs of the articles of every issue that is sending or sent (its refs: slugs or paths)."""
-    found: set[str] = set()
-    marks = ", ".join("?" * len(PUBLISHED))
-    for (refs,) in conn.execute(f"SELECT articles FROM issues WHERE state IN ({marks})", tuple(PUBLISHED)):
-        found.update(slug_of_ref(ref) for ref in json.loads(refs))
-    return found
 
 
 def slug_of_ref(ref: str) -> str:

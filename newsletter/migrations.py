@@ -308,6 +308,28 @@ MIGRATIONS: list[str | Migration] = [
     );
     CREATE INDEX rate_limits_expiry ON rate_limits (expires_at);
     """,
+    # 8: failed editor logins, for throttling (login_throttle; client = a keyed hash of its
+    # address; times computed in Python)
+    """
+    CREATE TABLE login_failures (
+        client    TEXT NOT NULL,
+        failed_at TEXT NOT NULL
+    );
+    CREATE INDEX login_failures_client ON login_failures (client, failed_at);
+    CREATE INDEX login_failures_time ON login_failures (failed_at);
+    """,
+    # 9: each issue's articles as they were when it was made (snapshots.py): the digest and
+    # /read show these, never whatever file has the slug today (BIGINT: INTEGER to SQLite)
+    """
+    CREATE TABLE issue_articles (
+        issue_id BIGINT NOT NULL REFERENCES issues (id),
+        position INTEGER NOT NULL,                 -- 0 = the lead article
+        slug     TEXT NOT NULL,
+        article  TEXT NOT NULL,                    -- the parsed article, as JSON
+        PRIMARY KEY (issue_id, position)
+    );
+    CREATE INDEX issue_articles_slug ON issue_articles (slug, issue_id);
+    """,
 ]
 
 

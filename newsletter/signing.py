@@ -34,6 +34,7 @@ from itsdangerous import BadSignature, SignatureExpired, Signer, TimestampSigner
 
 from .config import Config
 from .errors import ConfigError, InputError, LinkExpired
+from .private_files import private_fd
 
 KEY_FILE = "secret_key"
 
@@ -53,10 +54,9 @@ def _instance_key(path: Path) -> str:
     try:
         key = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(32)
         aside = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = private_fd(aside, os.O_WRONLY | os.O_TRUNC)
         try:
             with os.fdopen(fd, "w", encoding="ascii") as fh:
                 fh.write(key + "\n")

@@ -14,8 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
-from .errors import ConfigError
+from .errors import ConfigError, StorageError
 from .migrations import MIGRATIONS, script
+from .private_files import make_owner_only, private_fd
 
 if TYPE_CHECKING:
     from .config import Config
@@ -35,6 +36,16 @@ Connection = Union[SqliteConnection, "PgConnection"]
 Row = Union[sqlite3.Row, "PgRow"]
 
 
+#: the largest row id (SQLite's INTEGER is 64-bit signed, as is PostgreSQL's BIGINT)
+MAX_ID = 2**63 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """Whether ``value`` can be a row's id at all (1 .. :data:`MAX_ID`); a bigger number
+    cannot be bound as a query parameter, so callers answer "no such row" without asking."""
+    return 0 < value <= MAX_ID
+
+
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -50,25 +61,59 @@ def from_db_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def connect(target: "Config | str | os.PathLike") -> Connection:
-    """Open and migrate the configured database (a :class:`Config`), or an SQLite file."""
-    url = getattr(target, "database_url", None)
-    if url:
-        return _connect_postgres(url)
-    return _connect_sqlite(Path(getattr(target, "database_path", target)))
-
-
-def _connect_sqlite(path: Path) -> SqliteConnection:
-    """Autocommit mode (``isolation_level=None``): callers group writes with :class:`transaction`."""
+def database_errors() -> tuple[type[Exception], ...]:
+    """What a query raises when the database itself fails (locked too long, disk full, I/O):
+    the edges turn it into a :class:`StorageError` (:func:`storage_error`)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False,
+        import psycopg
+    except ImportError:  # PostgreSQL support not installed: only SQLite can fail
+        return (sqlite3.Error,)
+    return (sqlite3.Error, psycopg.Error)
+
+
+#: what the database says when a write waited too long for a lock, or the disk is full
+_LOCKED = ("database is locked", "database table is locked", "lock timeout", "busy")
+_FULL = ("disk is full", "no space left", "could not extend")
+
+
+def storage_error(exc: Exception, config: "Config") -> StorageError:
+    """One line for a failure of ``config``'s database, naming it, for the user to act on."""
+    where = config.database_url or config.database_path
+    text = " ".join(str(exc).split())
+    lowered = text.lower()
+    if any(sign in lowered for sign in _LOCKED):
+        return StorageError(f"{where}: the database is locked: another program held it for longer than"
+                            f" database.busy_timeout ({config['database']['busy_timeout']:g} s); try again")
+    if any(sign in lowered for sign in _FULL):
+        return StorageError(f"{where}: the database or disk is full; free some space and try again")
+    return StorageError(f"{where}: database error: {text}")
+
+
+def connect(target: "Config | str | os.PathLike") -> Connection:
+    """Open and migrate the configured database (a :class:`Config`), or an SQLite file. A
+    write waits up to ``database.busy_timeout`` seconds for another program's write."""
+    url = getattr(target, "database_url", None)
+    values = getattr(target, "values", None)  # a Config's settings (not a bare path or URL)
+    busy_timeout = values["database"]["busy_timeout"] if values else 30.0
+    if url:
+        return _connect_postgres(url, busy_timeout)
+    return _connect_sqlite(Path(getattr(target, "database_path", target)), busy_timeout)
+
+
+def _connect_sqlite(path: Path, busy_timeout: float) -> SqliteConnection:
+    """Autocommit mode (``isolation_level=None``): callers group writes with :class:`transaction`.
+    The file is the owner's alone (0600, and so its ``-wal`` and ``-shm``, which SQLite creates
+    with the file's mode)."""
+    try:
+        os.close(private_fd(path, os.O_RDWR))
+        make_owner_only(Path(f"{path}-wal"), Path(f"{path}-shm"))
+        conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False,
                                factory=SqliteConnection)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         migrate(conn)
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"{path}: cannot open database: {exc}") from None
@@ -77,13 +122,15 @@ def _connect_sqlite(path: Path) -> SqliteConnection:
     return conn
 
 
-def _connect_postgres(url: str) -> "PgConnection":
+def _connect_postgres(url: str, busy_timeout: float) -> "PgConnection":
     import psycopg
 
     from .postgres import connect as pg_connect
 
     conn = pg_connect(url)
     try:
+        # a lock held by another program for longer than this fails the statement (0 would wait for ever)
+        conn.execute(f"SET lock_timeout = {max(1, int(busy_timeout * 1000))}")
         migrate(conn)
     except psycopg.Error as exc:
         conn.close()
@@ -184,4 +231,25 @@ class transaction:
         return self.conn
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            rollback(self.conn)
+
+
+def rollback(conn: Connection) -> None:
+    """Undo the open transaction, if any: after an I/O error or a full disk SQLite has already
+    rolled it back, and a second ROLLBACK would hide that error behind its own."""
+    if _in_transaction(conn):
+        try:
+            conn.execute("ROLLBACK")
+        except database_errors():
+            pass  # the error being handled is the one to report
+
+
+def _in_transaction(conn: Connection) -> bool:
+    if conn.dialect == "sqlite":
+        return conn.in_transaction
+    from psycopg.pq import TransactionStatus
+
+    return conn.raw.info.transaction_status != TransactionStatus.IDLE

@@ -30,14 +30,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from . import suppression
+from .csvcells import neutralise, restore
 from .errors import InputError
 from .signing import SubscriberRef
 from .states import RESUBSCRIBABLE, STOPPABLE, ConsentSource, SubscriberStatus
-from .store import Connection, Row, now_utc, to_db_time, transaction
+from .store import Connection, Row, is_row_id, now_utc, to_db_time, transaction
 
 STATUSES = tuple(s.value for s in SubscriberStatus)
 EXPORT_FIELDS = ("email", "name", "status", "subscribed_at", "unsubscribed_at",
@@ -74,8 +75,13 @@ def new_key() -> str:
     return secrets.token_hex(12)
 
 
-def normalize_email(text: str) -> str:
-    """The normalised address, or :class:`ValueError` with email-validator's reason."""
+def normalize_email(text: str, *, special_use: bool = False) -> str:
+    """The normalised address, or :class:`ValueError` with email-validator's reason.
+
+    Addresses at special-use domain names (``.test``, ``.local``, ``.localhost``, ...: no
+    public mail server delivers there) are refused unless ``special_use``
+    (``newsletter.special_use_domains``).
+    """
     text = text.strip()
     if not text:
         raise ValueError("empty email address")
@@ -84,29 +90,47 @@ def normalize_email(text: str) -> str:
             and simple.group(1).lower() not in CASE_INSENSITIVE_MAILBOX_NAMES):
         # A plain ASCII local part is valid as written; only the domain needs email-validator,
         # and lists repeat domains: check each once (same result as validating the whole).
-        domain, error = _domain(simple.group(2))
+        domain, error = _domain(simple.group(2), special_use)
         if error:
             raise ValueError(error)
         return f"{simple.group(1)}@{domain}"
-    return _validate(text)
+    return _validate(text, special_use)
 
 
 #: a dot-atom local part of common characters (anything else takes the full path)
 _SIMPLE = re.compile(r"([A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*)@([^@\s]+)\Z")
 
 
-def _validate(text: str) -> str:
+def _validate(text: str, special_use: bool) -> str:
+    """email-validator's normalised form of ``text`` (ValueError with its reason).
+
+    email-validator can allow only ``.test`` of the special-use names (``test_environment``),
+    so with ``special_use`` a domain under any of them is validated as if under ``.test``
+    and keeps its own name: every other check applies unchanged.
+    """
+    local, _, domain = text.rpartition("@")
+    suffix = _special_suffix(domain) if special_use else ""
+    if suffix:
+        text = f"{local}@{domain[:len(domain) - len(suffix)]}test"
     try:
-        return validate_email(text, check_deliverability=False, allow_smtputf8=False).ascii_email
+        address = validate_email(text, check_deliverability=False, allow_smtputf8=False,
+                                 test_environment=special_use).ascii_email
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
+    return address[:-len("test")] + suffix if suffix else address
+
+
+def _special_suffix(domain: str) -> str:
+    """The special-use name ``domain`` ends with (lower case), or ""."""
+    name = domain.lower()
+    return next((s for s in SPECIAL_USE_DOMAIN_NAMES if name == s or name.endswith("." + s)), "")
 
 
 @lru_cache(maxsize=65536)
-def _domain(domain: str) -> tuple[str, str]:
+def _domain(domain: str, special_use: bool) -> tuple[str, str]:
     """(normalised domain, "") or ("", reason), by validating a plain address at that domain."""
     try:
-        return _validate(f"x@{domain}").split("@", 1)[1], ""
+        return _validate(f"x@{domain}", special_use).split("@", 1)[1], ""
     except ValueError as exc:
         return "", str(exc)
 
@@ -131,7 +155,7 @@ def clean_name(name: str | None) -> str:
 def find(conn: Connection, email: str) -> Subscriber | None:
     """The subscriber with this address (any case), or None."""
     try:
-        key = email_key(normalize_email(email))
+        key = email_key(normalize_email(email, special_use=True))  # only looks; adds nothing
     except ValueError:
         key = email_key(email.strip())
     row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE email_key = ?", (key,)).fetchone()
@@ -139,6 +163,9 @@ def find(conn: Connection, email: str) -> Subscriber | None:
 
 
 def get(conn: Connection, subscriber_id: int) -> Subscriber | None:
+    """The subscriber with this id, or None."""
+    if not is_row_id(subscriber_id):
+        return None
     row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
     return Subscriber.from_row(row) if row else None
 
@@ -161,6 +188,7 @@ def add(
     resubscribe: bool = False,
     source: ConsentSource = ConsentSource.EDITOR,
     now: datetime | None = None,
+    special_use: bool = False,
 ) -> tuple[Subscriber | None, str]:
     """Add one address (an editor's decision: consent ``source``). Returns the subscriber and
     what happened:
@@ -169,10 +197,11 @@ def add(
     ``unsubscribed`` (left as it is: it asked to leave, bounced or complained; a pending
     signup becomes active), ``suppressed`` (erased at their request: not added, subscriber None), or
     ``resubscribed`` (only with ``resubscribe=True``: they asked to come back, recorded as
-    consent ``request``; also adds a suppressed address). A bad address is an :class:`InputError`.
+    consent ``request``; also adds a suppressed address). A bad address is an :class:`InputError`;
+    ``special_use`` accepts special-use domains (see :func:`normalize_email`).
     """
     try:
-        normalized = normalize_email(email)
+        normalized = normalize_email(email, special_use=special_use)
     except ValueError as exc:
         raise InputError(f"{email!r}: {exc}") from None
     name = clean_name(name)
@@ -361,14 +390,15 @@ def search(
 
 
 def export_csv(conn: Connection, out) -> int:
-    """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``; returns the count."""
+    """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``; returns the
+    count. Cells a spreadsheet would run as formulas start with ``'`` (:mod:`csvcells`)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
     n = 0
     for sub in iter_subscribers(conn):
-        writer.writerow([sub.email, sub.name, sub.status, sub.subscribed_at, sub.unsubscribed_at or "",
-                         sub.consent_source or "", sub.consent_at or "", sub.confirmed_at or "",
-                         sub.consent_ip or ""])
+        row = [sub.email, sub.name, sub.status, sub.subscribed_at, sub.unsubscribed_at or "",
+               sub.consent_source or "", sub.consent_at or "", sub.confirmed_at or "", sub.consent_ip or ""]
+        writer.writerow([neutralise(cell) for cell in row])
         n += 1
     return n
 
@@ -400,8 +430,9 @@ class ImportReport:
                 f"(suppression list): {', '.join(self.suppressed)}")
 
 
-def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
-    """Read and validate a subscriber CSV without touching the database.
+def read_csv(path: str | Path, *, special_use: bool = False) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Read and validate a subscriber CSV without touching the database (``special_use``:
+    see :func:`normalize_email`).
 
     Returns the good rows as ``(email, email_key, name)`` (first occurrence of each address)
     and the rejected rows as ``FILE:LINE: reason``. Line numbers are those of the file (the
@@ -410,7 +441,9 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
     """
     path = Path(path)
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")
+        # undecodable bytes stay in the text as lone surrogates, so that the row holding one is
+        # reported by its own line number (a decoding error would name the line read ahead)
+        handle = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -428,6 +461,7 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
             header = next(reader, None)
             if header is None:
                 raise InputError(f"{path}: empty file, expected a header row with an 'email' column")
+            _check_text(header, path, 1)
             names = [h.strip().lower() for h in header]
             if "email" not in names:
                 raise InputError(f"{path}:1: no 'email' column in the header row")
@@ -438,11 +472,11 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
                 start, line = line, reader.line_num + 1
                 if not row or all(not cell.strip() for cell in row):
                     continue  # blank line
-                if "\0" in "".join(row):
-                    raise InputError(f"{path}:{start}: NUL byte: not a CSV text file")
+                _check_text(row, path, start)
+                row = [restore(cell) for cell in row]
                 raw = row[email_col] if email_col < len(row) else ""
                 try:
-                    normalized = normalize_email(raw)
+                    normalized = normalize_email(raw, special_use=special_use)
                 except ValueError as exc:
                     rejected.append(f"{path}:{start}: {exc}")
                     continue
@@ -453,11 +487,21 @@ def read_csv(path: str | Path) -> tuple[list[tuple[str, str, str]], list[str]]:
                 first_line[key] = start
                 name = row[name_col] if name_col is not None and name_col < len(row) else ""
                 good.append((normalized, key, clean_name(name)))
-        except UnicodeDecodeError:
-            raise InputError(f"{path}:{line}: not UTF-8 text: not a CSV file") from None
         except csv.Error as exc:
             raise InputError(f"{path}:{line}: not a readable CSV file: {exc}") from None
     return good, rejected
+
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def _check_text(row: list[str], path: Path, line: int) -> None:
+    """InputError naming ``line`` when the row holds a NUL or bytes that are not UTF-8."""
+    text = "".join(row)
+    if "\0" in text:
+        raise InputError(f"{path}:{line}: NUL byte: not a CSV text file")
+    if _UNDECODED.search(text):
+        raise InputError(f"{path}:{line}: not UTF-8 text: not a CSV file (save it as UTF-8)")
 
 
 def import_rows(
@@ -491,9 +535,10 @@ def import_rows(
     return ImportReport(new=new, present=len(rows) - new - len(skipped), renamed=renamed, suppressed=skipped)
 
 
-def import_csv(conn: Connection, path: str | Path, *, now: datetime | None = None) -> ImportReport:
+def import_csv(conn: Connection, path: str | Path, *, now: datetime | None = None,
+               special_use: bool = False) -> ImportReport:
     """Validate and import a subscriber CSV (see :func:`read_csv` and :func:`import_rows`)."""
-    good, rejected = read_csv(path)
+    good, rejected = read_csv(path, special_use=special_use)
     report = import_rows(conn, good, now=now)
     report.rejected = rejected
     return report

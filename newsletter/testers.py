@@ -12,9 +12,10 @@ def saved(conn: Connection) -> list[str]:
     return [row[0] for row in conn.execute("SELECT email FROM test_addresses ORDER BY email")]
 
 
-def add(conn: Connection, email: str) -> str:
-    """Save an address (checked and normalised; ValueError says why not); returns it as saved."""
-    address = normalize_email(email)
+def add(conn: Connection, email: str, *, special_use: bool = False) -> str:
+    """Save an address (checked and normalised; ValueError says why not); returns it as saved.
+    ``special_use`` accepts special-use domains (:func:`~newsletter.subscribers.normalize_email`)."""
+    address = normalize_email(email, special_use=special_use)
     conn.execute(
         "INSERT INTO test_addresses (email, added_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
         (address, to_db_time(now_utc())),

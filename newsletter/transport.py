@@ -7,7 +7,9 @@ accepted (for SMTP: the 250 reply to the final ``.``) or raises one of:
 - :class:`TemporaryFailure`: a 4xx reply (or 552) for this recipient; try again later.
 - :class:`PermanentFailure`: a 5xx reply; this recipient will not get it.
 - :class:`ConnectionLost`: 421 or a dropped connection *before* the final ``.``: the message
-  was not accepted; the transport reconnects on the next ``send``.
+  was not accepted; the transport reconnects on the next ``send``. The message and its final
+  ``.`` are sent apart, and the connection is looked at between the two (without waiting): a
+  server that hung up, or spoke, in the middle of DATA never got the dot.
 - :class:`Uncertain`: the connection died after the final ``.`` and before the reply: the
   server may or may not have accepted the message.
 - :class:`~newsletter.errors.TransportError`: the server cannot be reached, TLS failed,
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import smtplib
 import socket
 import ssl
@@ -28,6 +31,7 @@ from pathlib import Path
 
 from .config import Config
 from .errors import TransportError
+from .private_files import open_private, private_dir
 
 
 _SAFE_ADDRESS = re.compile(r"^[^\x00-\x20<>\x7f-\U0010ffff]+@[^\x00-\x20<>\x7f-\U0010ffff]+$")  # no spaces, controls, CR or LF
@@ -66,7 +70,7 @@ class OutboxTransport:
         self.path = Path(path)
         try:
             for sub in ("tmp", "new", "cur"):
-                (self.path / sub).mkdir(parents=True, exist_ok=True)
+                private_dir(self.path / sub)
         except OSError as exc:
             raise TransportError(f"{self.path}: cannot create the outbox: {exc.strerror}") from None
         self._host = socket.gethostname().replace("/", "_").replace(":", "_")
@@ -78,7 +82,7 @@ class OutboxTransport:
         tmp = self.path / "tmp" / name
         data = b"Return-Path: <" + envelope_from.encode() + b">\n" + message.replace(b"\r\n", b"\n")
         try:
-            with open(tmp, "wb") as fh:
+            with open_private(tmp, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -131,6 +135,8 @@ class SmtpTransport:
                 if code != 220:
                     raise TransportError(f"{where} refused STARTTLS: {code} {reply.decode(errors='replace')}")
                 conn.ehlo()
+            # the message's final dot goes out on its own, at once (no Nagle delay)
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.username:
                 conn.login(self.username, self.password)
         except TransportError:
@@ -177,7 +183,10 @@ class SmtpTransport:
                 self._check(conn.rcpt(rcpt), "RCPT TO")
                 conn.putcmd("data")
                 self._check(conn.getreply(), "DATA", expect=354)
-            conn.send(body + b".\r\n")
+            conn.send(body)
+            if _hung_up(conn.sock):
+                raise ConnectionLost(0, "connection lost before the end of the message: the server hung up")
+            conn.send(b".\r\n")
         except DeliveryError as exc:
             if isinstance(exc, ConnectionLost):
                 self.close()
@@ -233,6 +242,26 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError):
                 pass
             _quiet_close(conn)
+
+
+def _hung_up(sock: socket.socket) -> bool:
+    """Whether the server has closed the connection, or said something, before the message's
+    final dot (either way it will not accept it); looks without waiting."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    if not poller.poll(0) and not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+        return False
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        sock.recv(1)  # b"" (closed) or a reply before the dot: lost either way
+        return True
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return False  # a TLS record carrying no data
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(timeout)
 
 
 def _quiet_close(conn: smtplib.SMTP | None) -> None:

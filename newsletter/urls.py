@@ -14,6 +14,8 @@ from .config import Config
 UNSUBSCRIBE_HELP = "/unsubscribe"
 UNSUBSCRIBE = "/unsubscribe/<token>"
 WEBVIEW = "/issues/<int:issue_id>/view"
+READ_IN_ISSUE = "/issues/<int:issue_id>/read/<slug>"
+#: the first form of article links, without the issue; links already mailed keep working
 READ = "/read/<slug>"
 ARCHIVE = "/archive"
 ARCHIVE_FEED = "/archive.atom"
@@ -70,9 +72,12 @@ def webview_url(config: Config, issue_id: int | None, token: str | None = None) 
     return f"{url}?t={quote(token, safe='')}" if token else url
 
 
-def read_url(config: Config, slug: str) -> str:
-    """The public page of an article that has gone out in an issue."""
-    return _link(config, READ, slug=slug)
+def read_url(config: Config, slug: str, issue_id: int | None = None) -> str:
+    """The public page of an article as issue ``issue_id`` carries it; with no issue (an
+    article previewed on its own), the page of its slug."""
+    if issue_id is None:
+        return _link(config, READ, slug=slug)
+    return _link(config, READ_IN_ISSUE, issue_id=issue_id, slug=slug)
 
 
 def archive_url(config: Config, page: int = 1) -> str:
@@ -91,6 +96,6 @@ def is_absolute(url: str) -> bool:
     return url.startswith(("https://", "http://"))
 
 
-def article_url(config: Config, slug: str, published: str) -> str:
+def article_url(config: Config, slug: str, published: str, issue_id: int | None = None) -> str:
     """Where "Read the full article" goes: the article's published URL, else its page here."""
-    return published if is_absolute(published) else read_url(config, slug)
+    return published if is_absolute(published) else read_url(config, slug, issue_id)

@@ -122,9 +122,9 @@ def take_screenshots(out: Path, dark: Path | None = None) -> list[Path]:
                 if (day + n) % 5:
                     signup.confirm(conn, config, signing.SubscriberRef(notice.subscriber.key, nonce=notice.nonce),
                                    now=when + timedelta(minutes=5))
-        issues.create(conn, [a.slug for a in articles[:2]], subject="This week's digest",
+        issues.create(conn, config.content_dir, [a.slug for a in articles[:2]], subject="This week's digest",
                       send_at=datetime.now(timezone.utc) + timedelta(days=2))
-        issues.create(conn, [articles[-1].slug])
+        issues.create(conn, config.content_dir, [articles[-1].slug])
         _sent_issues(conn, config, articles)
         app = create_app({"NEWSLETTER": config})
         shots = []
@@ -161,7 +161,7 @@ def _sent_issues(conn, config, articles) -> None:
 
     monday = datetime(2025, 12, 1, 7, 0, tzinfo=timezone.utc)
     for n, lead in enumerate(articles):
-        issue_id = issues.create(conn, [lead.slug], subject=lead.title, now=monday)
+        issue_id = issues.create(conn, config.content_dir, [lead.slug], subject=lead.title, now=monday)
         issues.freeze(conn, issue_id, render_issue([lead], config, subject=lead.title))
         when = monday - timedelta(days=7 * (len(articles) - n))
         issues.mark_sending(conn, issue_id, when)

@@ -5,8 +5,9 @@ reply to MAIL FROM with a fixed code (``mail_reply``: ``"530 5.7.0 Authenticatio
 reply to RCPT with a fixed code per recipient (``rcpt_replies``: ``{"a@x": "451 4.7.1 later"}``),
 answer the end of a message with 421 and drop the connection (``drop_421_at``: message numbers),
 drop the connection after the message without any reply (``drop_after_data``: recipients),
-drop it right at RCPT (``drop_at_rcpt``: recipients, once each), and wait ``delay`` seconds per
-message. ``silent_server()`` accepts TCP connections and never says a word. ``tls_files()``
+drop it in the middle of DATA, right after its 354 and before any of the message
+(``drop_in_data``: recipients, every time), drop it right at RCPT (``drop_at_rcpt``:
+recipients, once each), and wait ``delay`` seconds per message. ``silent_server()`` accepts TCP connections and never says a word. ``tls_files()``
 makes a throwaway CA and a certificate for 127.0.0.1 with trustme.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import trustme
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Recorder:
     drop_421_at: set[int] = field(default_factory=set)
     drop_after_data: set[str] = field(default_factory=set)
     drop_at_rcpt: set[str] = field(default_factory=set)
+    drop_in_data: set[str] = field(default_factory=set)
     delay: float = 0.0
     pipelining: bool = True  # advertise PIPELINING (aiosmtpd reads pipelined commands fine)
     received: list[Received] = field(default_factory=list)
@@ -112,9 +115,26 @@ class Recorder:
             return [rcpt for r in self.received for rcpt in r.rcpt_tos]
 
 
+class _FaultySMTP(SMTP):
+    """aiosmtpd's server, able to drop a connection in the middle of DATA (``drop_in_data``)."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        handler = self.event_handler
+        if self.envelope is None or not set(self.envelope.rcpt_tos) & handler.drop_in_data:
+            return await super().smtp_DATA(arg)
+        sock = self.transport.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)  # hold the 354 ...
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        sock.shutdown(socket.SHUT_WR)  # ... so that it leaves with the FIN, in one segment
+        self.transport.close()  # and never read the message
+
+
 class _Controller(Controller):
     """Listens on port 0 (the kernel picks a free port; no bind-release-rebind race) and
     reports the port it got as ``port``."""
+
+    def factory(self):
+        return _FaultySMTP(self.handler, **self.SMTP_kwargs)
 
     def _trigger_server(self):
         self.port = self.server.sockets[0].getsockname()[1]

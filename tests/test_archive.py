@@ -51,7 +51,7 @@ def site(tmp_path):
         made = []
         for i in range(state_from, state_from + n):
             lead = slugs[i % 3]
-            issue_id = issues.create(conn, [lead], subject=f"Issue number {i + 1}", now=START)
+            issue_id = issues.create(conn, content, [lead], subject=f"Issue number {i + 1}", now=START)
             issues.freeze(conn, issue_id, render_issue([resolve(lead, content)], config, subject=f"Issue number {i + 1}"))
             sent_at = START + timedelta(days=7 * i)
             issues.mark_sending(conn, issue_id, sent_at)
@@ -70,8 +70,8 @@ def site(tmp_path):
 
 def test_archive_lists_sent_issues_newest_first_in_pages(site):
     site.make(23)
-    draft = issues.create(site.conn, ["passkeys-without-the-jargon"], subject="Not sent yet")
-    cancelled = issues.create(site.conn, ["passkeys-without-the-jargon"], subject="Cancelled one")
+    draft = issues.create(site.conn, site.config.content_dir, ["passkeys-without-the-jargon"], subject="Not sent yet")
+    cancelled = issues.create(site.conn, site.config.content_dir, ["passkeys-without-the-jargon"], subject="Cancelled one")
     issues.cancel(site.conn, cancelled)
 
     first = site.client.get("/archive")
@@ -137,7 +137,7 @@ def test_a_private_archive_is_not_found(site):
 
 
 def test_the_archive_links_to_web_views_without_anyones_personal_links(site):
-    issue_id = issues.create(site.conn, ["passkeys-without-the-jargon"], subject="Real send")
+    issue_id = issues.create(site.conn, site.config.content_dir, ["passkeys-without-the-jargon"], subject="Real send")
     subscribers.add(site.conn, "reader@example.com", name="Rea Der")
     report = send_issue(site.conn, site.config, issue_id)
     assert report.exit_code == 0
@@ -159,7 +159,7 @@ def test_the_dashboard_says_a_digest_draft_is_waiting(site):
     token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
     client.post("/login", data={"password": PASSWORD, "csrf_token": token})
     assert "is waiting for you" not in client.get("/").get_data(as_text=True)
-    issue_id = issues.create(site.conn, ["passkeys-without-the-jargon"], subject="Weekly — 2025-10-06")
+    issue_id = issues.create(site.conn, site.config.content_dir, ["passkeys-without-the-jargon"], subject="Weekly — 2025-10-06")
     site.conn.execute("INSERT INTO digest_runs (digest, slot, outcome, issue_id, recorded_at) VALUES (?, ?, ?, ?, ?)",
                       ("Weekly", to_db_time(START), "created", issue_id, to_db_time(START)))
     page = client.get("/").get_data(as_text=True)

@@ -21,6 +21,8 @@ from newsletter.bounces.verp import Verp
 from newsletter.migrations import script
 from newsletter.store import _statements, connect, transaction
 
+from helpers import CONTENT
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "bounces"
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -66,7 +68,7 @@ def test_soft_bounces_count_distinct_issues_within_the_window(overrides, conn):
                          environ={"NEWSLETTER_SECRET_KEY": "k"})
     sigs = signatures(config)
     sub, _ = subs.add(conn, "bob@example.net")
-    ids = [issues.create(conn, ["a"]) for _ in range(4)]
+    ids = [issues.create(conn, CONTENT, ["the-emergency-fund-ladder"]) for _ in range(4)]
     rules = Rules(soft_limit=3, soft_window=timedelta(days=30))
 
     def bounce(issue_id, when):
@@ -122,7 +124,7 @@ def test_auto_replies_change_nothing_and_the_unknown_is_kept(config, conn):
 
 def test_a_5xx_to_rcpt_during_a_send_is_a_hard_bounce(conn):
     sub, _ = subs.add(conn, "x@example.org")
-    issue_id = issues.create(conn, ["a"])
+    issue_id = issues.create(conn, CONTENT, ["the-emergency-fund-ladder"])
     with transaction(conn):
         assert record_refusal(conn, sub.id, issue_id, "550 RCPT TO: 5.1.1 no such user")
     with transaction(conn):

@@ -99,6 +99,16 @@ def test_a_message_too_large_or_empty_is_refused(sigs):
         classify(b"\n\n", sigs)
 
 
+def test_a_message_nested_too_deeply_is_refused_not_a_crash(sigs):
+    """3,000 multiparts one in another (12 KB) would take the email parser past Python's
+    recursion limit: the message cannot be read, like any broken input; send-due, which reads
+    the bounce mailbox first, goes on."""
+    opening = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(3000))
+    raw = ("From: mailer-daemon@example.org\nSubject: x\nMIME-Version: 1.0\n" + opening).encode()
+    with pytest.raises(InputError, match="nested too deeply"):
+        classify(raw, sigs)
+
+
 def test_the_same_report_has_the_same_fingerprint_whatever_headers_delivery_added(sigs):
     raw = (FIXTURES / "postfix_user_unknown.eml").read_bytes()
     via_imap = b"Received: by imap\r\nX-Extra: 1\r\n" + raw.replace(b"\n", b"\r\n")

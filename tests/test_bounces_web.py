@@ -14,7 +14,7 @@ from newsletter.config import load_config
 from newsletter.store import connect, transaction
 
 from dnsserver import dns_server
-from helpers import ROOT, add_subscribers
+from helpers import CONTENT, ROOT, add_subscribers
 
 PASSWORD = "pw-for-tests"
 FIXTURES = ROOT / "tests" / "fixtures" / "bounces"
@@ -65,7 +65,7 @@ def test_the_doctor_panel_shows_each_check(site):
 def test_issue_page_and_dashboard_show_bounces_and_warn_over_the_limits(site):
     client, _, conn = site
     add_subscribers(conn, 10)
-    issue_id = issues.create(conn, ["a"])
+    issue_id = issues.create(conn, CONTENT, ["the-emergency-fund-ladder"])
     with transaction(conn):
         for sub_id in range(1, 11):
             conn.execute("INSERT INTO deliveries (issue_id, subscriber_id, state, message_id, updated_at)"

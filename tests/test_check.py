@@ -246,3 +246,15 @@ def test_any_damaged_message_gives_findings_not_a_crash(start, length, junk):
 ])
 def test_malformed_messages_are_reported(raw):
     assert "multipart-alternative" in {f.rule for f in check_message(raw)}
+
+
+def test_a_message_nested_too_deeply_is_a_finding_not_a_crash():
+    """3,000 multiparts one inside the other: the email parser would recurse past Python's
+    limit; the checker says what is wrong instead."""
+    head = "From: a@example.com\nTo: b@example.com\nSubject: x\nMIME-Version: 1.0\n"
+    opening = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(3000))
+    closing = "".join(f"--b{i}--\n" for i in reversed(range(3000)))
+    raw = (head + opening + "Content-Type: text/plain\n\nhello\n" + closing).encode()
+    findings = check_message(raw)
+    assert [(f.severity, f.rule) for f in findings] == [("error", "multipart-alternative")]
+    assert "nested too deeply" in findings[0].message

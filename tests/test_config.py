@@ -39,6 +39,21 @@ def test_paths_are_relative_to_the_config_file(tmp_path):
         ("[schedule]\nmax_lateness = 'soon'\n", "schedule.max_lateness"),
         ("[smtp]\nsecurity = 'ssl'\n", "smtp.security"),
         ("[smtp\n", "invalid TOML"),
+        # AUTH in clear text to a host across the network (issue 10.11)
+        ("[smtp]\nbackend = 'smtp'\nhost = 'mail.example.com'\nsecurity = 'none'\nusername = 'u'\n",
+         "smtp.security"),
+        ("[smtp]\nbackend = 'smtp'\nhost = '10.0.0.1'\nsecurity = 'none'\nusername = 'u'\n", "smtp.security"),
+        # numbers and durations too big to use (issue 10.13)
+        ("[smtp]\ntimeout = inf\n", "smtp.timeout"),
+        ("[smtp]\ntimeout = nan\n", "smtp.timeout"),
+        ("[smtp]\ntimeout = 1e300\n", "smtp.timeout"),
+        ("[smtp]\nrate_limit = inf\n", "smtp.rate_limit"),
+        ("[smtp]\nrate_limit = nan\n", "smtp.rate_limit"),
+        ("[smtp]\nrate_limit = 1e-300\n", "smtp.rate_limit"),
+        ("[smtp]\nconnections = 100000000000\n", "smtp.connections"),
+        ("[schedule]\nmax_lateness = '99999999999d'\n", "schedule.max_lateness"),
+        ("[schedule]\nmax_lateness = '1e400s'\n", "schedule.max_lateness"),
+        pytest.param("a = " + "[" * 100_000, "invalid TOML", id="100000-nested-arrays"),
     ],
 )
 def test_bad_config_names_the_file_and_key(tmp_path, text, named):
@@ -48,6 +63,28 @@ def test_bad_config_names_the_file_and_key(tmp_path, text, named):
         load_config(path, environ={})
     message = str(err.value)
     assert str(path) in message and named in message and "\n" not in message
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "localhost", "::1"])
+def test_plain_auth_is_fine_to_a_loopback_host(tmp_path, host):
+    path = tmp_path / "config.toml"
+    path.write_text(f"[smtp]\nbackend = 'smtp'\nhost = '{host}'\nsecurity = 'none'\nusername = 'u'\n")
+    assert load_config(path, environ={})["smtp"]["host"] == host
+
+
+def test_plain_auth_error_names_the_key_and_what_to_do(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[smtp]\nbackend = 'smtp'\nhost = 'mail.example.com'\nsecurity = 'none'\nusername = 'u'\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path, environ={})
+    assert "smtp.security" in str(err.value) and "starttls" in str(err.value)
+
+
+def test_a_bad_byte_in_the_config_file_is_reported_with_its_line(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"[newsletter]\nname = 'News'\npostal_address = 'Stra\xdfe 1'\n")
+    with pytest.raises(ConfigError, match=r"config.toml:3: config file is not UTF-8"):
+        load_config(path, environ={})
 
 
 def test_secrets_come_only_from_the_environment(tmp_path):

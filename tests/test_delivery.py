@@ -125,6 +125,32 @@ def test_faults_451_550_421_and_drops(tmp_path, pipelining, database_url):
         assert "sent 1," in retried.stdout and server.recipients().count("user50@example.com") == 1
 
 
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_drop_in_the_middle_of_data_is_pending_not_unknown(tmp_path, pipelining, database_url):
+    """The server hangs up after its 354, before the message's final dot: no server can have
+    accepted a message it never got to the end of, so the delivery is pending and retried,
+    never unknown, and the issue is not marked sent."""
+    handler = Recorder(pipelining=pipelining, drop_in_data={"user2@example.com"})
+    with smtp_server(handler) as (port, server):
+        cfg_path = write_config(tmp_path, port, database_url, connections=1)
+        cfg, conn = open_db(cfg_path)
+        add_subscribers(conn, 5)
+        issue = make_issue(conn)
+        result = run(cfg_path, "send", str(issue))
+        assert "sent 4, failed 0, pending 1, unknown 0" in result.stdout, result.output
+        row = conn.execute("SELECT d.state, d.attempts, d.next_attempt_at, d.last_error FROM deliveries d"
+                           " JOIN subscribers s ON s.id = d.subscriber_id"
+                           " WHERE s.email = 'user2@example.com'").fetchone()
+        assert row["state"] == "pending" and row["next_attempt_at"] and "before the end" in row["last_error"]
+        assert conn.execute("SELECT state FROM issues WHERE id = ?", (issue,)).fetchone()[0] == "sending"
+
+        handler.drop_in_data.clear()  # the server is well again: the retry delivers it, once
+        later = delivery.send_issue(conn, cfg, issue, now=store.now_utc() + timedelta(minutes=6))
+        assert (later.sent, later.pending, later.unknown) == (1, 0, 0)
+        assert server.recipients().count("user2@example.com") == 1
+        assert conn.execute("SELECT state FROM issues WHERE id = ?", (issue,)).fetchone()[0] == "sent"
+
+
 def test_never_answering_server_exits_3_nothing_marked(tmp_path, database_url):
     with silent_server() as port:
         cfg_path = write_config(tmp_path, port, database_url, timeout=1.0)

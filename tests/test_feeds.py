@@ -285,3 +285,20 @@ def test_cli_prints_new_slugs_and_one_error_line_per_failing_feed(site, tmp_path
     listed = run("articles")
     assert listed.returncode == 0 and "dont-panic-tomatoes-the-first-frost  2025-10-07" in listed.stdout
     assert "warning" not in listed.stdout
+
+
+def test_an_odd_declared_size_is_read_as_no_size(site, make):
+    """Content-Length: ² is digits to str.isdigit() and not a number to int(): read the body
+    under the cap as for a response that declares nothing (issue 10.14's class)."""
+    def odd(h):
+        body = fixture("wordpress.xml")
+        h.send_response(200)
+        h.send_header("Content-Type", RSS)
+        h.send_header("Content-Length", "²")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.wfile.write(body)
+
+    site.routes["/odd"] = odd
+    config, conn = make({"odd": site.url("/odd")})
+    assert isinstance(pulled(feeds.pull(conn, config, NOW))["odd"], list)

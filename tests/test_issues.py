@@ -19,6 +19,16 @@ def conn(config):
     return connect(config)
 
 
+@pytest.fixture
+def content(tmp_path):
+    """A content folder with articles ``a`` and ``b``."""
+    folder = tmp_path / "content"
+    folder.mkdir()
+    for slug in ("a", "b"):
+        (folder / f"{slug}.md").write_text(f"---\ntitle: Article {slug}\n---\nText of {slug}.\n")
+    return folder
+
+
 def add_subscribers(conn, n: int) -> None:
     subs.import_rows(conn, [(f"r{i}@example.com", f"r{i}@example.com", "") for i in range(n)])
 
@@ -33,20 +43,20 @@ def put_delivery(conn, issue_id: int, email: str, state: str, error: str | None 
     )
 
 
-def test_create_draft_and_scheduled(conn):
-    draft = iss.get(conn, iss.create(conn, ["a"], now=NOW))
+def test_create_draft_and_scheduled(conn, content):
+    draft = iss.get(conn, iss.create(conn, content, ["a"], now=NOW))
     assert (draft.state, draft.send_at, draft.articles) == ("draft", None, ("a",))
-    later = iss.get(conn, iss.create(conn, ["a", "b"], subject="Hi", send_at=NOW + SIX, now=NOW))
+    later = iss.get(conn, iss.create(conn, content, ["a", "b"], subject="Hi", send_at=NOW + SIX, now=NOW))
     assert (later.state, later.send_at, later.subject) == ("scheduled", NOW + SIX, "Hi")
     assert [i.id for i in iss.list_issues(conn)] == [later.id, draft.id]
     with pytest.raises(InputError, match="no such issue"):
         iss.get(conn, 999)
     with pytest.raises(InputError, match="one line"):
-        iss.create(conn, ["a"], subject="Hi\r\nBcc: x@example.com")
+        iss.create(conn, content, ["a"], subject="Hi\r\nBcc: x@example.com")
 
 
-def test_schedule_rules(conn):
-    issue_id = iss.create(conn, ["a"], now=NOW)
+def test_schedule_rules(conn, content):
+    issue_id = iss.create(conn, content, ["a"], now=NOW)
     assert iss.schedule(conn, issue_id, NOW + SIX, now=NOW, max_lateness=SIX).state == "scheduled"
     with pytest.raises(InputError, match="ago"):  # would only be missed again
         iss.schedule(conn, issue_id, NOW - timedelta(days=2), now=NOW, max_lateness=SIX)
@@ -59,9 +69,9 @@ def test_schedule_rules(conn):
             iss.schedule(conn, issue_id, NOW + SIX, now=NOW, max_lateness=SIX)
 
 
-def test_cancel_keeps_sent_rows_and_zeroes_pending(conn):
+def test_cancel_keeps_sent_rows_and_zeroes_pending(conn, content):
     add_subscribers(conn, 5)
-    issue_id = iss.create(conn, ["a"], send_at=NOW, now=NOW)
+    issue_id = iss.create(conn, content, ["a"], send_at=NOW, now=NOW)
     conn.execute("UPDATE issues SET state = 'sending' WHERE id = ?", (issue_id,))
     put_delivery(conn, issue_id, "r0@example.com", "sent")
     put_delivery(conn, issue_id, "r1@example.com", "pending", "451 try later", NOW + SIX)
@@ -73,15 +83,15 @@ def test_cancel_keeps_sent_rows_and_zeroes_pending(conn):
     rows = conn.execute("SELECT state FROM deliveries WHERE issue_id = ?", (issue_id,)).fetchall()
     assert [r[0] for r in rows] == ["sent"]  # nothing left that a running send could claim
     assert iss.cancel(conn, issue_id)[1] is False  # repeatable
-    done = iss.create(conn, ["a"], now=NOW)
+    done = iss.create(conn, content, ["a"], now=NOW)
     conn.execute("UPDATE issues SET state = 'sent' WHERE id = ?", (done,))
     with pytest.raises(InputError, match="already sent"):
         iss.cancel(conn, done)
 
 
-def test_counts_and_problem_lists(conn):
+def test_counts_and_problem_lists(conn, content):
     add_subscribers(conn, 30)
-    issue_id = iss.create(conn, ["a"], now=NOW)
+    issue_id = iss.create(conn, content, ["a"], now=NOW)
     conn.execute("UPDATE issues SET state = 'sending' WHERE id = ?", (issue_id,))
     for i in range(0, 10):
         put_delivery(conn, issue_id, f"r{i}@example.com", "sent")
@@ -99,14 +109,14 @@ def test_counts_and_problem_lists(conn):
         ("r10@example.com", "550 no such user"), ("r11@example.com", "550 no such user")]
 
 
-def test_due_queries(conn):
+def test_due_queries(conn, content):
     add_subscribers(conn, 3)
-    early = iss.create(conn, ["a"], send_at=NOW - timedelta(hours=1), now=NOW)
-    late = iss.create(conn, ["a"], send_at=NOW + timedelta(hours=1), now=NOW)
+    early = iss.create(conn, content, ["a"], send_at=NOW - timedelta(hours=1), now=NOW)
+    late = iss.create(conn, content, ["a"], send_at=NOW + timedelta(hours=1), now=NOW)
     assert [i.id for i in iss.scheduled_until(conn, NOW)] == [early]
     assert [i.id for i in iss.scheduled_until(conn, NOW + SIX)] == [early, late]
 
-    resumed = iss.create(conn, ["a"], now=NOW)
+    resumed = iss.create(conn, content, ["a"], now=NOW)
     conn.execute("UPDATE issues SET state = 'sending' WHERE id = ?", (resumed,))
     for i in range(3):
         put_delivery(conn, resumed, f"r{i}@example.com", "sent" if i else "pending", "451", NOW + SIX)

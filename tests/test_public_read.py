@@ -66,7 +66,7 @@ def send(db, config, refs: list[str]) -> int:
     """A real send of a new issue of ``refs`` to two subscribers through the outbox backend."""
     if not db.execute("SELECT count(*) FROM subscribers").fetchone()[0]:
         add_subscribers(db, 2)
-    issue_id = issues.create(db, refs)
+    issue_id = issues.create(db, config.content_dir, refs)
     report = delivery.send_issue(db, config, issue_id)
     assert report.sent == 2 and issues.get(db, issue_id).state == "sent"
     return issue_id
@@ -85,11 +85,11 @@ def text_of(response) -> str:
     return " ".join(lxml.html.document_fromstring(response.get_data(as_text=True)).text_content().split())
 
 
-def test_unsent_article_is_404_for_the_public(app, db):
+def test_unsent_article_is_404_for_the_public(app, db, config):
     client = app.test_client()
     assert client.get(f"/read/{SLUG}").status_code == 404
     for state in ("draft", "scheduled", "missed", "cancelled"):  # no issue that has gone out
-        issue_id = issues.create(db, [SLUG])
+        issue_id = issues.create(db, config.content_dir, [SLUG])
         db.execute("UPDATE issues SET state = ? WHERE id = ?", (state, issue_id))
         response = client.get(f"/read/{SLUG}")
         assert response.status_code == 404, state
@@ -127,8 +127,8 @@ def test_issue_stored_with_a_file_path_counts_by_slug(app, db, config, folder):
     assert client.get(f"/read/{SLUG}").status_code == 404
 
 
-def test_sending_issue_is_public_too(app, db):
-    issue_id = issues.create(db, [SLUG])
+def test_sending_issue_is_public_too(app, db, config):
+    issue_id = issues.create(db, config.content_dir, [SLUG])
     db.execute("UPDATE issues SET state = 'sending' WHERE id = ?", (issue_id,))
     assert app.test_client().get(f"/read/{SLUG}").status_code == 200
 
@@ -139,7 +139,7 @@ def test_digest_button_leads_to_the_public_page(app, db, config):
     page = lxml.html.document_fromstring(issues.frozen_copy(db, issue_id).html)
     (button,) = [a for a in page.xpath("//a") if "Read the full article" in a.text_content()]
     href = button.get("href")
-    assert href == f"{config.base_url}/read/{SLUG}"
+    assert href == f"{config.base_url}/issues/{issue_id}/read/{SLUG}"  # the issue's own copy
     response = app.test_client().get(href[len(config.base_url):])
     assert response.status_code == 200 and "Maya Lindqvist" in text_of(response)
 
@@ -163,7 +163,7 @@ def test_editor_sees_any_article_before_sending(app, config):
 ])
 def test_paths_and_unknown_slugs_are_404_even_for_an_editor(app, db, config, folder, url):
     (folder / ".hidden.md").write_text("---\ntitle: Hidden\n---\nSecret.\n", encoding="utf-8")
-    send(db, config, [SLUG, str(folder / ".hidden.md")])
+    send(db, config, [SLUG])
     for client in (app.test_client(), editor_client(app, config)):
         response = client.get(url)
         assert response.status_code == 404, url

@@ -209,7 +209,7 @@ def test_a_schedule_across_a_dst_change_fires_once_at_the_right_instant(override
     send_at = parse_when(wall, ZoneInfo("Europe/Paris")).utc
     assert send_at == instant
     start = instant - timedelta(hours=12)
-    issue_id = iss.create(conn, [str(SEED)], send_at=send_at, now=start)
+    issue_id = iss.create(conn, config.content_dir, [str(SEED)], send_at=send_at, now=start)
 
     fired = []
     step = timedelta(minutes=10)
@@ -248,7 +248,7 @@ def test_an_issue_left_sending_with_nothing_to_do_is_finished_by_send_due(overri
     for i in range(3):
         subs.add(conn, f"done{i}@example.com")
     now = datetime.now(UTC)
-    issue_id = iss.create(conn, [str(SEED)], send_at=now - timedelta(minutes=1), now=now - timedelta(hours=1))
+    issue_id = iss.create(conn, config.content_dir, [str(SEED)], send_at=now - timedelta(minutes=1), now=now - timedelta(hours=1))
     kinds = [event.kind for event in send_due(conn, config, now)]
     assert kinds == ["sending", "sent"] and iss.get(conn, issue_id).state == "sent"
     conn.execute("UPDATE issues SET state = 'sending', finished_at = NULL WHERE id = ?", (issue_id,))

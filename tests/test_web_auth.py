@@ -233,3 +233,39 @@ def test_slugs_that_try_to_escape_get_404(pw_app, tmp_path, url):
     response = client.get(url)
     assert response.status_code == 404
     assert "secret body" not in response.get_data(as_text=True)
+
+
+def test_session_cookie_is_secure_when_the_site_is_https(tmp_path):
+    config = load_config(
+        overrides={"newsletter": {"base_url": "https://news.example.org"},
+                   "database": {"path": str(tmp_path / "instance" / "newsletter.db")}},
+        environ={"NEWSLETTER_EDITOR_PASSWORD": PASSWORD, "NEWSLETTER_SECRET_KEY": "k" * 32},
+    )
+    client = create_app({"NEWSLETTER": config, "TESTING": True}).test_client()
+    page = client.get("/login", base_url="https://news.example.org")
+    token = csrf_token(page.get_data(as_text=True))
+    response = client.post("/login", data={"password": PASSWORD, "csrf_token": token},
+                           base_url="https://news.example.org",
+                           headers={"Referer": "https://news.example.org/login"})
+    assert response.status_code == 302
+    assert all("; Secure" in value for value in response.headers.getlist("Set-Cookie"))
+    assert client.get("/", base_url="https://news.example.org").status_code == 200
+
+
+def test_plain_http_site_keeps_its_cookie_usable(pw_app):
+    client = pw_app.test_client()
+    response = log_in(client)
+    assert "; Secure" not in response.headers["Set-Cookie"]  # http://127.0.0.1:5000: no https to need
+
+
+def test_login_links_stop_working_once_a_password_is_set(tmp_path):
+    without = make_app(tmp_path, NEWSLETTER_SECRET_KEY="k" * 32)
+    link = login_link(without.config["NEWSLETTER"], "127.0.0.1", 5000)
+    path = link.removeprefix("http://127.0.0.1:5000")
+    with_password = make_app(tmp_path, NEWSLETTER_SECRET_KEY="k" * 32, NEWSLETTER_EDITOR_PASSWORD=PASSWORD)
+    client = with_password.test_client()
+    response = client.get(path)
+    assert response.status_code == 403 and "password" in response.get_data(as_text=True)
+    assert client.get("/").status_code == 302  # not logged in
+    # and the link is not kept for later either (e.g. when the password is unset again)
+    assert without.test_client().get(path).status_code == 403

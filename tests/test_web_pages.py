@@ -62,7 +62,7 @@ def test_dashboard_lists_articles_issues_and_active_subscribers(site):
     for n in range(3):
         subscribers.add(conn, f"reader{n}@example.com")
     subscribers.remove(conn, "reader2@example.com")
-    issues.create(conn, [seed_slug(config)], subject="March digest",
+    issues.create(conn, config.content_dir, [seed_slug(config)], subject="March digest",
                   send_at=datetime(2031, 3, 1, 8, 0, tzinfo=timezone.utc))
     (config.content_dir / "broken.md").write_text("---\ntitle: [unclosed\n---\nbody\n")
     page = client.get("/").get_data(as_text=True)
@@ -163,7 +163,7 @@ def test_send_now_confirms_the_count_then_sends_in_its_own_process(site):
     conn = store.connect(config)
     for n in range(3):
         subscribers.add(conn, f"reader{n}@example.com")
-    issue_id = issues.create(conn, [seed_slug(config)], subject="Now")
+    issue_id = issues.create(conn, config.content_dir, [seed_slug(config)], subject="Now")
     confirm = client.get(f"/issues/{issue_id}/send").get_data(as_text=True)
     assert re.search(r'<strong class="recipients">3</strong> recipients', confirm)
     assert issues.get(conn, issue_id).state == "draft"  # asking sends nothing
@@ -187,6 +187,41 @@ def test_the_send_process_gets_exactly_the_apps_settings(site):
     path = sending.config_file(config)
     assert load_config(path, environ={}).values == config.values
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_send_now_from_an_app_with_overrides_sends_that_apps_issue(tmp_path, monkeypatch):
+    """An app made with overrides over a config file: the sending child reads the app's
+    settings (its database), not the plain file's."""
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(SEED, content / SEED.name)
+    file_db, app_db = tmp_path / "file" / "news.db", tmp_path / "app" / "news.db"
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(f'[content]\ndir = "{content}"\n[database]\npath = "{file_db}"\n'
+                           f'[smtp]\noutbox = "{tmp_path / "file" / "outbox"}"\n')
+    monkeypatch.setenv("NEWSLETTER_CONFIG", str(config_path))
+    monkeypatch.setenv("NEWSLETTER_EDITOR_PASSWORD", PASSWORD)
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "o" * 32)
+    app = create_app({"TESTING": True, "NEWSLETTER_OVERRIDES": {
+        "database": {"path": str(app_db)}, "smtp": {"outbox": str(tmp_path / "app" / "outbox")}}})
+    config = app.config["NEWSLETTER"]
+    assert load_config(sending.config_file(config), environ={}).values == config.values
+    for path in (file_db, app_db):  # issue 1 in each database, one subscriber each
+        conn = store.connect(path)
+        subscribers.add(conn, f"reader@{path.parent.name}.example.com")
+        issues.create(conn, config.content_dir, [seed_slug(config)], subject=f"From {path.parent.name}")
+        conn.close()
+    client = app.test_client()
+    client.post("/login", data={"password": PASSWORD, "csrf_token": _token(client.get("/login"))})
+    assert post(client, "/issues/1/send").status_code == 302
+    conn = store.connect(app_db)
+    for _ in range(120):  # bounded wait for the child process (outbox backend)
+        if issues.get(conn, 1).state == "sent":
+            break
+        time.sleep(0.25)
+    assert issues.get(conn, 1).state == "sent", sending.log_tail(config, 1)
+    assert issues.get(store.connect(file_db), 1).state == "draft"  # the file's database untouched
+    assert not (tmp_path / "file" / "outbox" / "new").exists()
 
 
 def test_subscribers_add_search_paginate_remove(site):
@@ -251,7 +286,7 @@ def test_unknown_issue_and_article_are_404(site):
 def test_issue_preview_and_eml_use_the_issue_subject(site):
     app, client, config = site
     conn = store.connect(config)
-    issue_id = issues.create(conn, [seed_slug(config)], subject="Weekly <b>digest</b>")
+    issue_id = issues.create(conn, config.content_dir, [seed_slug(config)], subject="Weekly <b>digest</b>")
     post(client, "/test-addresses", {"email": "editor@example.com"})
     page = client.get(f"/issues/{issue_id}/preview").get_data(as_text=True)
     assert 'class="inbox-subject">Weekly &lt;b&gt;digest&lt;/b&gt;</span>' in page

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import HeaderParser
-from email.policy import compat32
 from email.utils import getaddresses, parseaddr
 from typing import Callable
 
 from .. import urls
 from ..errors import InputError
+from ..mail_input import read_message
 from ..signing import SubscriberRef
 from . import arf, autoreply, dsn
 from .results import SEVERITY, Failure, Kind, Reading
@@ -128,7 +128,7 @@ def classify(raw: bytes, signatures: Signatures, envelope_to: str = "") -> Readi
                          f"({MAX_BYTES // 2**20} MB)")
     if not raw.strip():
         raise InputError("empty message")
-    msg = email.message_from_bytes(raw, policy=compat32)
+    msg = read_message(raw)
     if not msg.keys():
         return Reading(Kind.UNKNOWN, "not an email message: no header lines", fingerprint(raw))
     who = _who(msg, signatures, envelope_to)

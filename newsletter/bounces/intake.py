@@ -19,6 +19,7 @@ from typing import BinaryIO, Iterator
 
 from ..config import Config
 from ..errors import ConfigError, InputError, TransportError
+from ..private_files import private_dir
 from .apply import Outcome, Rules, apply, signatures
 from .classify import MAX_BYTES, Signatures, classify
 
@@ -102,7 +103,7 @@ def _maildir_folder(root: Path, name: str) -> Path:
     """The Maildir++ subfolder ``.name`` of ``root``, created when missing."""
     folder = root / f".{name.strip('.').replace('/', '.')}"
     for sub in ("tmp", "new", "cur"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
+        private_dir(folder / sub)  # bounces name subscribers: the owner's eyes only
     (folder / "maildirfolder").touch()
     return folder
 

@@ -130,7 +130,7 @@ def _inherit(el: HtmlElement, tag: str, style: dict[str, str], parent: Inherited
     bold = parent.bold or tag in ("b", "strong", "th") or tag in _HEADING_SIZES
     weight = style.get("font-weight", "").strip().lower()
     if weight:
-        bold = weight in ("bold", "bolder") or (weight.isdigit() and int(weight) >= 600)
+        bold = weight in ("bold", "bolder") or (weight.isascii() and weight.isdigit() and int(weight) >= 600)
     compact = re.sub(r"\s+", "", (el.get("style") or "").lower())
     hidden = (parent.hidden or tag == "head" or "display:none" in compact
               or el.get("hidden") is not None)

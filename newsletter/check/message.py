@@ -14,6 +14,8 @@ import re
 from email.message import Message
 
 from ..config import Config
+from ..errors import InputError
+from ..mail_input import read_message
 from .content_rules import similarity_rules, text_part_rules
 from .findings import Finding, report
 from .html_rules import html_findings
@@ -27,7 +29,10 @@ _ADDRESS = re.compile(r"[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+")
 
 def check_message(raw: bytes, *, config: Config | None = None) -> list[Finding]:
     """Findings for a whole message: MIME structure, headers, lines, both parts and the HTML."""
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    try:
+        msg = read_message(raw)
+    except InputError as exc:  # nested too deeply for the parser
+        return [Finding("error", "multipart-alternative", str(exc))]
     findings = _line_rules(raw) + _header_rules(msg, raw)
     text_part, html_part, structure = _parts(msg)
     if structure:

@@ -9,19 +9,30 @@ from __future__ import annotations
 import click
 
 from ..errors import NewsletterError
+from ..store import database_errors, storage_error
+from ..terminal import printable
 from . import bounces, check, content, doctor, feeds, issues, send, serve, subscribers
 from .context import State
+from .output import echo
 
 
 class Root(click.Group):
-    """The top-level group: turns a domain error from any command into one line and its status."""
+    """The top-level group: turns a domain error from any command, or a failure of the
+    database (locked too long, disk full), into one line and its status. Click's own usage
+    errors quote arguments: they are made printable too (:mod:`.output`)."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except database_errors() as exc:
+                raise storage_error(exc, ctx.find_object(State).config) from None
         except NewsletterError as exc:
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.message = printable(exc.message)
+            raise
 
 
 @click.group(cls=Root, context_settings={"help_option_names": ["-h", "--help"]})

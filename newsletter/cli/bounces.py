@@ -8,6 +8,7 @@ import click
 from ..bounces.intake import Processor, Summary, mailbox_messages, read_file, read_limited
 from ..errors import InputError
 from .context import current_config, current_db
+from .output import echo
 
 
 @click.group()
@@ -17,9 +18,9 @@ def bounces() -> None:
 
 def _report(summary: Summary) -> None:
     for line in summary.lines:
-        click.echo(line)
+        echo(line)
     for line in summary.errors:
-        click.echo(f"error: {line}", err=True)
+        echo(f"error: {line}", err=True)
     click.get_current_context().exit(summary.exit_code)
 
 

@@ -9,6 +9,7 @@ import click
 from ..check import Finding, check_article, check_html, check_message, sort_findings
 from ..errors import InputError
 from .context import current_config, current_db
+from .output import echo
 
 
 @click.command("check")
@@ -47,10 +48,10 @@ def check_command(ctx: click.Context, targets: tuple[str, ...], emls: tuple[str,
         for name, found in results for f in found
     )
     if as_json:
-        click.echo(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))
+        echo(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))
     else:
         for finding in findings:
-            click.echo(finding.line())
+            echo(finding.line())
     if any(f.severity == "error" for f in findings):
         ctx.exit(1)
 

@@ -10,6 +10,7 @@ from ..compose import render_issue
 from ..errors import InputError
 from ..mail import SAMPLE, MessageTemplate
 from .context import current_config, current_db
+from .output import echo
 
 
 @click.group(invoke_without_command=True)
@@ -26,13 +27,13 @@ def articles(ctx: click.Context) -> None:
     for article in found:
         day = article.date.isoformat() if article.date else "-"
         by = f"  by {article.author}" if article.author else ""
-        click.echo(f"{article.slug:<{width}}  {day:<10}  {article.title}{by}")
+        echo(f"{article.slug:<{width}}  {day:<10}  {article.title}{by}")
         for warning in article.warnings:
-            click.echo(f"    warning: {warning}")
+            echo(f"    warning: {warning}")
     for error in errors:
-        click.echo(f"error: {error}", err=True)
+        echo(f"error: {error}", err=True)
     if not found and not errors:
-        click.echo(f"no articles in {config.content_dir}", err=True)
+        echo(f"no articles in {config.content_dir}", err=True)
     if errors:
         click.get_current_context().exit(1)
 
@@ -74,7 +75,7 @@ def compose(slugs_or_paths: tuple[str, ...], out_dir: str, digest: bool, subject
         except OSError as exc:
             raise InputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
         for suffix in files:
-            click.echo(str(stem) + suffix)
+            echo(str(stem) + suffix)
 
 
 COMMANDS = (articles, compose,)

@@ -6,6 +6,7 @@ import click
 from ..doctor.checks import run_checks
 from ..doctor.dns import resolver
 from .context import current_config
+from .output import echo
 
 
 @click.command()
@@ -20,7 +21,7 @@ def doctor() -> None:
     config = current_config()
     findings = run_checks(config, resolver(config["doctor"]["nameserver"]))
     for finding in findings:
-        click.echo(finding.line())
+        echo(finding.line())
     if any(f.severity == "error" for f in findings):
         click.get_current_context().exit(1)
 

@@ -5,6 +5,7 @@ import click
 
 from .content import articles
 from .context import current_config, current_db
+from .output import echo
 from .issues import _now
 
 
@@ -24,15 +25,15 @@ def pull(ctx: click.Context) -> None:
 
     config = current_config()
     if not config.feeds:
-        click.echo("no [[feeds]] in the config", err=True)
+        echo("no [[feeds]] in the config", err=True)
         return
     results = pull_all(current_db(), config, _now())
     for result in results:
         for slug in result.slugs:
-            click.echo(slug)
+            echo(slug)
     failed = [result for result in results if result.error]
     for result in failed:
-        click.echo(f"error: feed {result.feed!r}: {result.error}", err=True)
+        echo(f"error: feed {result.feed!r}: {result.error}", err=True)
     ctx.exit(1 if failed else 0)
 
 
@@ -47,7 +48,7 @@ def import_(source: str) -> None:
 
     config = current_config()
     path = import_page(config, source, _now().astimezone(config.timezone).date())
-    click.echo(slug_for(path.name))
+    echo(slug_for(path.name))
 
 
 COMMANDS = (feeds,)

@@ -17,6 +17,7 @@ from ..schedule import EventKind
 from ..schedule import send_due as send_due_events
 from ..store import now_utc
 from .context import current_config, current_db
+from .output import echo
 from .send import Progress
 
 SHOWN = 20  # recipients listed per problem state in `issue show`
@@ -42,7 +43,7 @@ def _subject(issue: issues.Issue) -> str:
 
 @click.group()
 def issue() -> None:
-    """Create, list, show, schedule and cancel newsletter issues."""
+    """Create, list, show, schedule, refresh and cancel newsletter issues."""
 
 
 @issue.command()
@@ -51,22 +52,24 @@ def issue() -> None:
 @click.option("--send-at", "send_at", metavar="ISO-8601",
               help="When send-due sends it; without an offset, in [schedule] timezone.")
 def create(articles: tuple[str, ...], subject: str, send_at: str | None) -> None:
-    """Create an issue from one or more articles; prints its id on a line of its own."""
+    """Create an issue from one or more articles; prints its id on a line of its own.
+
+    The issue keeps the articles as they are now: later edits to their files reach it only
+    through `issue refresh ID`, and never once it has gone out."""
     config = current_config()
-    refs = [issues.article_ref(ref, config.content_dir)[1] for ref in articles]
     when = None
     if send_at:
         when = parse_when(send_at, config.timezone)
         _check_not_stale(when.utc, config)
-    issue_id = issues.create(current_db(), refs, subject=subject,
-                          send_at=when.utc if when else None, now=_now())
-    click.echo(issue_id)
+    issue_id = issues.create(current_db(), config.content_dir, list(articles), subject=subject,
+                             send_at=when.utc if when else None, now=_now())
+    echo(issue_id)
     if when:
         if when.note:
-            click.echo(when.note, err=True)
-        click.echo(f"issue {issue_id} scheduled for {format_when(when.utc, config.timezone)}", err=True)
+            echo(when.note, err=True)
+        echo(f"issue {issue_id} scheduled for {format_when(when.utc, config.timezone)}", err=True)
     else:
-        click.echo(f"issue {issue_id} created as a draft (schedule it with `issue schedule {issue_id} --at ...`)",
+        echo(f"issue {issue_id} created as a draft (schedule it with `issue schedule {issue_id} --at ...`)",
                    err=True)
 
 
@@ -85,7 +88,7 @@ def list_() -> None:
     conn = current_db()
     for item in issues.list_issues(conn):
         counts = issues.format_counts(issues.delivery_counts(conn, item))
-        click.echo(f"{item.id}\t{item.state}\t{format_when(item.send_at, config.timezone)}"
+        echo(f"{item.id}\t{item.state}\t{format_when(item.send_at, config.timezone)}"
                    f"\t{_subject(item)}\t{counts}")
 
 
@@ -97,22 +100,22 @@ def show(issue_id: int) -> None:
     conn = current_db()
     item = issues.get(conn, issue_id)
     tz = config.timezone
-    click.echo(f"issue {item.id}: {item.state}")
-    click.echo(f"subject: {_subject(item)}")
-    click.echo(f"articles: {', '.join(item.articles)}")
-    click.echo(f"send at: {format_when(item.send_at, tz)}")
-    click.echo(f"created: {format_when(item.created_at, tz)}")
+    echo(f"issue {item.id}: {item.state}")
+    echo(f"subject: {_subject(item)}")
+    echo(f"articles: {', '.join(item.articles)}")
+    echo(f"send at: {format_when(item.send_at, tz)}")
+    echo(f"created: {format_when(item.created_at, tz)}")
     if item.started_at:
-        click.echo(f"started: {format_when(item.started_at, tz)}")
+        echo(f"started: {format_when(item.started_at, tz)}")
     if item.finished_at:
-        click.echo(f"finished: {format_when(item.finished_at, tz)}")
+        echo(f"finished: {format_when(item.finished_at, tz)}")
     counts = issues.delivery_counts(conn, item)
-    click.echo(f"deliveries: {issues.format_counts(counts)}")
+    echo(f"deliveries: {issues.format_counts(counts)}")
     bounces = issue_bounces(conn, item.id)
     for line in bounces.lines():
-        click.echo(line)
+        echo(line)
     for warning in bounces.warnings():
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     titles = {
         DeliveryState.UNKNOWN: f"unknown (in flight when a send was killed; resend with `send {item.id} --retry-unknown`):",
         DeliveryState.FAILED: "failed:",
@@ -120,11 +123,11 @@ def show(issue_id: int) -> None:
     for state, title in titles.items():
         if not counts[state]:
             continue
-        click.echo(title)
+        echo(title)
         for row in issues.problem_deliveries(conn, item.id, state, SHOWN):
-            click.echo(f"  {row['email']}\tattempts {row['attempts']}\t{row['last_error'] or ''}")
+            echo(f"  {row['email']}\tattempts {row['attempts']}\t{row['last_error'] or ''}")
         if counts[state] > SHOWN:
-            click.echo(f"  and {counts[state] - SHOWN} more")
+            echo(f"  and {counts[state] - SHOWN} more")
 
 
 @issue.command("schedule")
@@ -136,10 +139,19 @@ def schedule_(issue_id: int, at: str) -> None:
     config = current_config()
     when = parse_when(at, config.timezone)
     if when.note:
-        click.echo(when.note, err=True)
+        echo(when.note, err=True)
     item = issues.schedule(current_db(), issue_id, when.utc,
                         now=_now(), max_lateness=config.max_lateness)
-    click.echo(f"issue {item.id} scheduled for {format_when(item.send_at, config.timezone)}")
+    echo(f"issue {item.id} scheduled for {format_when(item.send_at, config.timezone)}")
+
+
+@issue.command()
+@click.argument("issue_id", type=int, metavar="ID")
+def refresh(issue_id: int) -> None:
+    """Take an issue's articles again from their files (after editing them), while it has not
+    started going out."""
+    item = issues.refresh_articles(current_db(), current_config(), issue_id)
+    echo(f"issue {item.id}: articles taken again from {', '.join(item.articles)}")
 
 
 @issue.command()
@@ -151,9 +163,9 @@ def cancel(issue_id: int) -> None:
     item, changed = issues.cancel(conn, issue_id)
     counts = issues.delivery_counts(conn, item)
     if changed:
-        click.echo(f"issue {item.id} cancelled ({counts[DeliveryState.SENT]} already sent)")
+        echo(f"issue {item.id} cancelled ({counts[DeliveryState.SENT]} already sent)")
     else:
-        click.echo(f"issue {item.id} was already cancelled")
+        echo(f"issue {item.id} was already cancelled")
 
 
 @click.command("send-due")
@@ -180,7 +192,7 @@ def send_due(verbose: bool) -> None:
     status = 0
 
     def note(text: str) -> None:
-        click.echo(text, err=True)
+        echo(text, err=True)
 
     bars: dict[int, Progress] = {}
 
@@ -204,7 +216,7 @@ def send_due(verbose: bool) -> None:
                  f" {config['schedule']['max_lateness']}, so it was not sent."
                  f" Send it anyway with `send {issue_id}` or reschedule it with `issue schedule {issue_id} --at ...`")
         elif kind == EventKind.PULLED:
-            click.echo(f"feed {event.report.feed!r}: {event.count} new article(s): {', '.join(event.report.slugs)}")
+            echo(f"feed {event.report.feed!r}: {event.count} new article(s): {', '.join(event.report.slugs)}")
         elif kind == EventKind.FEED_FAILED:
             status = max(status, 1)
             note(f"error: feed {event.report.feed!r}: {event.report.error}")
@@ -212,7 +224,7 @@ def send_due(verbose: bool) -> None:
             outcome = event.report
             what = (f"scheduled for {format_when(outcome.slot, config.timezone)}" if outcome.scheduled
                     else f"a draft waiting for an editor (send it with `send {issue_id}`)")
-            click.echo(f"digest {outcome.digest!r}: issue {issue_id} made of {event.count} article(s), {what}")
+            echo(f"digest {outcome.digest!r}: issue {issue_id} made of {event.count} article(s), {what}")
         elif kind == EventKind.DIGEST_MISSED:
             outcome = event.report
             note(f"digest {outcome.digest!r}: the run of {format_when(outcome.slot, config.timezone)} was"
@@ -230,13 +242,13 @@ def send_due(verbose: bool) -> None:
         elif kind == EventKind.BOUNCES:
             status = max(status, event.report.exit_code)
             for line in event.report.lines:
-                click.echo(line)
+                echo(line)
             for line in event.report.errors:
                 note(f"error: {line}")
         elif kind == EventKind.SENT:
             report = event.report
             status = max(status, report.exit_code)
-            click.echo(report.summary())
+            echo(report.summary())
             if report.paused:
                 note(f"issue {issue_id}: {report.reason}; the rest stay pending for the next run")
             if report.failed:

@@ -7,10 +7,12 @@ import time
 import click
 
 from .context import current_config, current_db
+from .output import echo
 from .. import delivery, issues, testers
 from ..compose import render_issue
 from ..content import resolve
 from ..errors import InputError
+from ..subscribers import normalize_email
 
 
 class Progress:
@@ -43,7 +45,7 @@ class Progress:
             self.stream.flush()
             self.drawn = True
         elif total and done / total >= self.next_line and done < total:
-            click.echo(f"issue {self.issue_id}: {done}/{total} done, {rate:.0f} msg/s")
+            echo(f"issue {self.issue_id}: {done}/{total} done, {rate:.0f} msg/s")
             self.next_line += 0.25
 
     def close(self) -> None:
@@ -70,45 +72,43 @@ def send(ctx: click.Context, issue_id: int, dry_run: bool, retry_unknown: bool) 
     conn = current_db()
     if dry_run:
         plan = delivery.dry_run(conn, config, issue_id, retry_unknown=retry_unknown)
-        click.echo(f"issue {issue_id}: would send {plan.count} message(s), subject: {plan.subject}")
+        echo(f"issue {issue_id}: would send {plan.count} message(s), subject: {plan.subject}")
         for address in plan.first:
-            click.echo(f"  {address}")
+            echo(f"  {address}")
         if plan.count > len(plan.first):
-            click.echo(f"  … and {plan.count - len(plan.first)} more")
+            echo(f"  … and {plan.count - len(plan.first)} more")
         if plan.later:
-            click.echo(f"  ({plan.later} deferred deliveries are not due yet)")
+            echo(f"  ({plan.later} deferred deliveries are not due yet)")
         return
     with delivery.sender_lock(config, conn):
         recovered = delivery.recover_in_flight(conn)
         if recovered:
-            click.echo(f"{recovered} delivery(ies) caught in flight by an earlier crash are now "
+            echo(f"{recovered} delivery(ies) caught in flight by an earlier crash are now "
                        "'unknown' (resend with --retry-unknown)", err=True)
         progress = Progress(issue_id)
         try:
             report = delivery.send_issue(conn, config, issue_id, retry_unknown=retry_unknown, progress=progress)
         finally:
             progress.close()
-    click.echo(report.summary())
+    echo(report.summary())
     for error in report.errors:
-        click.echo(f"  subscriber {error}", err=True)
+        echo(f"  subscriber {error}", err=True)
     if report.deferred:
-        click.echo(f"{report.deferred} deferred for a later attempt (send again or let send-due retry)", err=True)
+        echo(f"{report.deferred} deferred for a later attempt (send again or let send-due retry)", err=True)
     if report.paused:
-        click.echo(f"issue {issue_id}: {report.reason}; the rest is still pending", err=True)
+        echo(f"issue {issue_id}: {report.reason}; the rest is still pending", err=True)
     ctx.exit(report.exit_code)
 
 
-def _addresses(value: str) -> list[str]:
-    from email_validator import EmailNotValidError, validate_email
-
+def _addresses(value: str, special_use: bool) -> list[str]:
     found = []
     for raw in value.split(","):
         raw = raw.strip()
         if not raw:
             continue
         try:
-            found.append(validate_email(raw, check_deliverability=False).normalized)
-        except EmailNotValidError as exc:
+            found.append(normalize_email(raw, special_use=special_use))
+        except ValueError as exc:
             raise InputError(f"--to: {raw!r} is not a valid address: {exc}") from None
     if not found:
         raise InputError("--to: give at least one address")
@@ -128,10 +128,11 @@ def send_test(ctx: click.Context, issue_or_slug: str, to: str | None) -> None:
     status 1 when a copy was refused.
     """
     config = current_config()
-    addresses = _addresses(to) if to is not None else testers.saved(current_db())
+    special_use = config["newsletter"]["special_use_domains"]
+    addresses = _addresses(to, special_use) if to is not None else testers.saved(current_db())
     if not addresses:
         raise InputError("--to: no address given and no test address saved (add some in the editor app)")
-    if issue_or_slug.isdigit():
+    if issue_or_slug.isascii() and issue_or_slug.isdigit():
         conn = current_db()
         copy = issues.rendered(conn, config, issues.get(conn, int(issue_or_slug)))
     else:
@@ -140,9 +141,9 @@ def send_test(ctx: click.Context, issue_or_slug: str, to: str | None) -> None:
     for address, error in delivery.send_test(config, copy, addresses):
         if error:
             failed += 1
-            click.echo(f"{address}: not sent: {error}", err=True)
+            echo(f"{address}: not sent: {error}", err=True)
         else:
-            click.echo(f"{address}: sent")
+            echo(f"{address}: sent")
     ctx.exit(1 if failed else 0)
 
 

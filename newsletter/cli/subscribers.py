@@ -7,7 +7,8 @@ import click
 
 from .. import subscribers as subscriber_list
 from ..states import SubscriberStatus
-from .context import current_db
+from .context import current_config, current_db
+from .output import PrintableStream, echo
 
 
 @click.group()
@@ -25,16 +26,17 @@ def import_(file: str) -> None:
     non-empty name updates the stored name; an address erased at its owner's request is not
     imported (named on a line of its own). Exit status 1 when any row was rejected.
     """
-    good, rejected = subscriber_list.read_csv(file)
+    special_use = current_config()["newsletter"]["special_use_domains"]
+    good, rejected = subscriber_list.read_csv(file, special_use=special_use)
     for line in rejected:
-        click.echo(line, err=True)
+        echo(line, err=True)
     report = subscriber_list.import_rows(current_db(), good)
     report.rejected = rejected
-    click.echo(report.summary)
+    echo(report.summary)
     if report.renamed:
-        click.echo(f"updated the name of {report.renamed} existing subscriber{'s' * (report.renamed != 1)}")
+        echo(f"updated the name of {report.renamed} existing subscriber{'s' * (report.renamed != 1)}")
     if report.suppressed:
-        click.echo(report.suppressed_note)
+        echo(report.suppressed_note)
     if rejected:
         click.get_current_context().exit(1)
 
@@ -54,19 +56,20 @@ def add(email: str, name: str, resubscribe: bool) -> None:
     An address that unsubscribed, bounced or complained stays so, and one erased at its
     owner's request is not added, unless --resubscribe is given (they asked to come back).
     """
-    sub, outcome = subscriber_list.add(current_db(), email, name, resubscribe=resubscribe)
+    sub, outcome = subscriber_list.add(current_db(), email, name, resubscribe=resubscribe,
+                                       special_use=current_config()["newsletter"]["special_use_domains"])
     if outcome == "suppressed":
-        click.echo(f"{email} was erased at its owner's request; not added"
-                   " (use --resubscribe if they asked to come back)", err=True)
+        echo(f"{email} was erased at its owner's request; not added"
+             " (use --resubscribe if they asked to come back)", err=True)
     elif outcome == "added":
-        click.echo(f"added {sub.email}")
+        echo(f"added {sub.email}")
     elif outcome == "exists":
-        click.echo(f"{sub.email} is already subscribed")
+        echo(f"{sub.email} is already subscribed")
     elif outcome == "resubscribed":
-        click.echo(f"resubscribed {sub.email}")
+        echo(f"resubscribed {sub.email}")
     else:
         since = f" on {sub.unsubscribed_at[:10]}" if sub.unsubscribed_at else ""
-        click.echo(
+        echo(
             f"{sub.email} {sub.status}{since}; left {sub.status}"
             " (use --resubscribe if they asked to come back)",
             err=True,
@@ -78,14 +81,14 @@ def add(email: str, name: str, resubscribe: bool) -> None:
 def remove(email: str) -> None:
     """Unsubscribe an address. It is kept (marked unsubscribed), so no import brings it back."""
     sub, changed = subscriber_list.remove(current_db(), email)
-    click.echo(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed")
+    echo(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed")
 
 
 @subscribers.command("list")
 @click.option("--status", type=click.Choice([s.value for s in SubscriberStatus]), help="Only subscribers with this status.")
 def list_(status: str | None) -> None:
     """List subscribers, one a line: email, name, status (tab-separated)."""
-    out = sys.stdout
+    out = PrintableStream(sys.stdout)
     for sub in subscriber_list.iter_subscribers(current_db(), status):
         out.write(f"{sub.email}\t{sub.name}\t{sub.status}\n")
 
@@ -93,8 +96,12 @@ def list_(status: str | None) -> None:
 @subscribers.command()
 def export() -> None:
     """Write all subscribers as CSV to stdout: email, name, status, subscribed_at,
-    unsubscribed_at, then the consent record: consent_source, consent_at, confirmed_at, consent_ip."""
-    subscriber_list.export_csv(current_db(), sys.stdout)
+    unsubscribed_at, then the consent record: consent_source, consent_at, confirmed_at, consent_ip.
+
+    A cell that a spreadsheet would run as a formula (starting with = + - @, tab or CR) is
+    written with a ' before it; `subscribers import` takes it off again.
+    """
+    subscriber_list.export_csv(current_db(), PrintableStream(sys.stdout))
 
 
 COMMANDS = (subscribers,)

@@ -20,6 +20,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..config import Config, load_config
 from ..errors import InputError, NewsletterError
 from ..signing import secret_keys
+from ..store import database_errors, storage_error
+from ..terminal import printable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -43,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="newsletter_session",
+        SESSION_COOKIE_SECURE=config.base_url.startswith("https://"),  # never sent over plain http
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (server-side) session
         SEND_FILE_MAX_AGE_DEFAULT=300,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,  # CSV uploads
@@ -51,12 +54,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.secret_key:  # NEWSLETTER_SECRET_KEY (newest first), else instance/secret_key (0600)
         app.secret_key, *app.config["SECRET_KEY_FALLBACKS"] = secret_keys(config)
 
-    from . import auth, background, db, fmt, preferences, public, security, subscribe
+    from . import auth, background, db, fmt, numbers, preferences, public, security, subscribe
     from .editor import bounces, dashboard, issues, preview, subscribers, testers
 
     proxies = config["subscribe"]["trusted_proxies"]
-    if proxies:  # the client address (signup limits, record_ip) from their X-Forwarded-For
+    if proxies:  # the client address (signup limits, login throttle, record_ip) from X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
+    numbers.init_app(app)  # before the blueprints: their <int:...> are bounded
     security.init_app(app)
     db.init_app(app)
     background.init_app(app)
@@ -100,7 +104,7 @@ def _load_config(overrides: dict | None) -> Config:
     except NewsletterError as exc:
         if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(printable(f"error: {exc}"), file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
 
 
@@ -126,6 +130,16 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(NewsletterError)
     def newsletter_error(exc: NewsletterError):
         return page(400, "Cannot do that", str(exc))
+
+    def database_error(exc: Exception):
+        config = app.config["NEWSLETTER"]
+        app.logger.error("%s", storage_error(exc, config))
+        html, status = page(503, "Try again in a moment", "The database is busy or cannot take more"
+                            " data right now. Nothing was changed.")
+        return html, status, {"Retry-After": "5"}
+
+    for error_class in database_errors():
+        app.register_error_handler(error_class, database_error)
 
     @app.errorhandler(500)
     def server_error(exc: Exception):

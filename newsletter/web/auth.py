@@ -3,7 +3,8 @@
 Sessions live server-side in ``instance/editor-auth.json`` (0600, hashes only) so that logging
 out really ends them; the signed cookie carries only a random session id. One-time login
 tokens (as Jupyter prints them) go in the same file, so ``python -m newsletter login-link``
-can hand out a new one to a running server.
+can hand out a new one to a running server. Password guesses are throttled per client address
+and overall (:mod:`newsletter.login_throttle`): past the limit, 429 and "try again in N s".
 """
 from __future__ import annotations
 
@@ -31,8 +32,13 @@ from flask import (
     url_for,
 )
 
+from .. import login_throttle
 from ..config import Config
-from .security import private_file, safe_next
+from ..store import now_utc
+from ..terminal import printable
+from ..private_files import private_fd, write_private
+from .db import get_db
+from .security import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -56,8 +62,7 @@ class AuthStore:
 
     @contextmanager
     def _data(self, write: bool) -> Iterator[dict]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(os.open(self.lock, os.O_WRONLY | os.O_CREAT, 0o600), "w") as lock:
+        with open(private_fd(self.lock, os.O_WRONLY), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
             try:
                 data = json.loads(self.path.read_text(encoding="utf-8"))
@@ -70,13 +75,18 @@ class AuthStore:
                 data[table] = {k: v for k, v in data[table].items() if v["expires"] > now}
             yield data
             if write:
-                private_file(self.path, json.dumps(data, indent=1))
+                write_private(self.path, json.dumps(data, indent=1))
 
     def new_token(self) -> str:
         token = secrets.token_urlsafe(24)
         with self._data(write=True) as data:
             data["tokens"][_digest(token)] = {"expires": time.time() + TOKEN_LIFETIME}
         return token
+
+    def drop_tokens(self) -> None:
+        """Forget every login token (a password is set: links printed before must not work)."""
+        with self._data(write=True) as data:
+            data["tokens"].clear()
 
     def use_token(self, token: str) -> bool:
         """True once for a valid token; the token is gone afterwards."""
@@ -156,6 +166,9 @@ def _login_page(status: int = 200, error: str = ""):
 def login():
     target = safe_next(request.values.get("next"), url_for("dashboard.index"))
     token = request.args.get("token")
+    if token and _config().secret("editor_password"):
+        store_for(_config()).drop_tokens()  # printed before the password was set: never again
+        return _login_page(403, "Login links no longer work: log in with the password.")
     if token:
         if store_for(_config()).use_token(token):
             _log_in()
@@ -163,12 +176,18 @@ def login():
         return _login_page(403, "This login link has been used or has expired.")
     if request.method == "POST":
         expected = _config().secret("editor_password")
-        given = request.form.get("password", "")
-        if expected and hmac.compare_digest(given.encode(), expected.encode()):
+        if not expected:
+            return _login_page(401, "Use the login link.")
+        client = login_throttle.client_key(request.remote_addr or "", current_app.secret_key)
+        wait = login_throttle.attempt(get_db(), client, now_utc())
+        if wait:
+            html, status = _login_page(429, f"Too many failed logins. Try again in {wait} s.")
+            return html, status, {"Retry-After": str(wait)}
+        if hmac.compare_digest(request.form.get("password", "").encode(), expected.encode()):
+            login_throttle.succeeded(get_db(), client)
             _log_in()
             return redirect(target)
-        time.sleep(0.25)  # a little friction for guessing
-        return _login_page(401, "Wrong password." if expected else "Use the login link.")
+        return _login_page(401, "Wrong password.")
     if logged_in():
         return redirect(target)
     return _login_page()
@@ -199,7 +218,7 @@ def announce(config: Config, host: str, port: int) -> None:
     """Print how to log in, for the person who starts the server."""
     link = login_link(config, host, port)
     if link:
-        print(f" * Editor login (one-time link, valid 24 hours): {link}", flush=True)
+        print(printable(f" * Editor login (one-time link, valid 24 hours): {link}"), flush=True)
     else:
         print(" * Editor login: the password in NEWSLETTER_EDITOR_PASSWORD", flush=True)
 

@@ -1,7 +1,9 @@
 """Public pages, open without login: one-click unsubscribe (RFC 8058), the web view of an
 issue, the archive of sent issues (a page and an Atom feed, unless ``[archive] public`` is
-false), and the web page of an article that has gone out (``/read/<slug>``, the digest's
-"Read the full article" link for an article without a published ``url``).
+false), and the web page of an article that has gone out (``/issues/<id>/read/<slug>``, the
+digest's "Read the full article" link for an article without a published ``url``; links of the
+first form, ``/read/<slug>``, show the newest issue that went out with that slug). Articles are
+the issue's own copy (:mod:`newsletter.snapshots`), never whatever file has the slug today.
 
 ``GET /unsubscribe/<token>`` only shows a confirmation page with a button; ``POST`` (the
 button, or a mail client's ``List-Unsubscribe=One-Click``, no cookies) unsubscribes and
@@ -24,6 +26,7 @@ from ..signing import read_subscriber_token, subscriber_signer
 from ..states import PUBLISHED, SubscriberStatus
 from .auth import logged_in
 from .db import get_db
+from .numbers import page_number
 
 bp = Blueprint("public", __name__)
 
@@ -109,8 +112,8 @@ def webview(issue_id: int):
 def archive_page():
     """Sent issues, newest first, :data:`archive.PAGE_SIZE` a page (``?page=N``)."""
     config = _config()
-    number = request.args.get("page", "1")
-    found = archive.page(get_db(), config, int(number)) if number.isdigit() and config["archive"]["public"] else None
+    number = page_number(request.args.get("page"))
+    found = archive.page(get_db(), config, number) if config["archive"]["public"] else None
     if found is None:
         abort(404)
     html, status, headers = page(
@@ -130,21 +133,44 @@ def archive_feed():
         abort(404)
     return archive.atom(get_db(), config), 200, {
         "Content-Type": "application/atom+xml; charset=utf-8", "Cache-Control": "public, max-age=300"}
+@bp.route(urls.READ_IN_ISSUE)
+def read_in_issue(issue_id: int, slug: str):
+    """An article as issue ``issue_id`` carries it: public once that issue is sending or sent;
+    an editor sees any issue's copy."""
+    conn, slug = get_db(), slug.lower()
+    found = issues.published_article(conn, _config(), slug, issue_id)
+    if found is not None:
+        return _article_page(found[1], found[0], unsent=False)
+    if not logged_in():
+        abort(404)
+    try:
+        kept = issues.articles_of(conn, _config(), issues.get(conn, issue_id))
+    except (InputError, ContentError):
+        abort(404)
+    article = next((a for a in kept if a.slug == slug), None)
+    if article is None:
+        abort(404)
+    return _article_page(article, issue_id, unsent=True)
 
 
 @bp.route(urls.READ)
 def read(slug: str):
-    """An article as a web page: public once an issue carrying it is sending or sent; an
-    editor sees any article. Slugs of the content folder only, never paths; else 404."""
-    published = issues.published_articles(get_db())
-    editor = logged_in()
-    if not editor and slug.lower() not in published:
+    """Links of the first form: the article as the newest issue that went out with it
+    carries it. An editor also sees the content folder's article of that slug (slugs only,
+    never paths), marked unsent."""
+    slug = slug.lower()
+    found = issues.published_article(get_db(), _config(), slug)
+    if found is not None:
+        return _article_page(found[1], found[0], unsent=False)
+    if not logged_in():
         abort(404)
     try:
         article = content.resolve(slug, _config().content_dir, allow_paths=False)
     except (InputError, ContentError):
         abort(404)
-    if not editor and article.slug not in published:
-        abort(404)
-    return page("read.html", a=article_view(article, _config(), full_text=True),
-                 unsent=article.slug not in published)
+    return _article_page(article, None, unsent=True)
+
+
+def _article_page(article: content.Article, issue_id: int | None, *, unsent: bool):
+    view = article_view(article, _config(), full_text=True, issue_id=issue_id)
+    return page("read.html", a=view, unsent=unsent)

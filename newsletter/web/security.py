@@ -1,9 +1,7 @@
-"""Web safety: response headers (CSP), safe ``next=`` targets, owner-only files."""
+"""Web safety: response headers (CSP), safe ``next=`` targets (owner-only files:
+:mod:`newsletter.private_files`)."""
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, Response
@@ -55,13 +53,3 @@ def safe_next(target: str | None, default: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.after_request(add_headers)
-
-
-def private_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by the owner only, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)

@@ -8,6 +8,7 @@ from ...bounces.apply import kept_count, kept_message, kept_messages
 from ...doctor.checks import run_checks
 from ...doctor.dns import resolver
 from ..db import get_db
+from ..numbers import page_number
 
 bp = Blueprint("bounces", __name__)
 PAGE = 50
@@ -17,7 +18,7 @@ SHOWN_BYTES = 200_000
 
 @bp.get("/bounces")
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args.get("page"))
     conn = get_db()
     total = kept_count(conn)
     return render_template("web/kept.html", rows=kept_messages(conn, limit=PAGE, offset=(page - 1) * PAGE),

@@ -5,12 +5,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from ... import issues
 from ...bounces.stats import issue_bounces
-from ...errors import InputError
+from ...errors import InputError, NewsletterError
 from ...schedule import format_when, parse_when
 from ...states import CANCELLABLE, SCHEDULABLE, SENDABLE, DeliveryState
 from ...store import now_utc
 from .. import sending
 from ..db import get_db
+from ..numbers import form_number
 from .common import articles_report, config
 
 bp = Blueprint("issues", __name__)
@@ -40,18 +41,16 @@ def create():
         flash("Choose at least one article.", "error")
         return redirect(url_for("issues.index"))
 
-    def position(slug: str) -> tuple[int, int]:
-        order = request.form.get(f"order-{slug}", "")
-        return (int(order) if order.strip().isdigit() else 999, known[slug])
-
-    chosen.sort(key=position)
+    order = {slug: form_number(request.form.get(f"order-{slug}"), 999) for slug in chosen}
+    chosen.sort(key=lambda slug: (order[slug], known[slug]))
     when_text = request.form.get("send_at", "").strip()
     try:
         when = parse_when(when_text, cfg.timezone) if when_text else None
         if when is not None and when.utc < now_utc() - cfg.max_lateness:
             raise InputError("that send time is long past; leave it empty for a draft")
         issue_id = issues.create(
-            get_db(), chosen, subject=request.form.get("subject", ""), send_at=when.utc if when else None
+            get_db(), cfg.content_dir, chosen, subject=request.form.get("subject", ""),
+            send_at=when.utc if when else None, allow_paths=False,
         )
     except InputError as exc:
         flash(f"Issue not created: {exc}", "error")
@@ -81,6 +80,7 @@ def show(issue_id: int):
         unknown=issues.problem_deliveries(get_db(), issue_id, DeliveryState.UNKNOWN),
         zone=cfg.timezone.key,
         schedulable=issue.state in SCHEDULABLE,
+        refreshable=issue.state in SCHEDULABLE and issue.started_at is None,
         cancellable=issue.state in CANCELLABLE,
         sendable=issue.state in SENDABLE,
     )
@@ -99,6 +99,18 @@ def schedule(issue_id: int):
         flash(f"Scheduled for {format_when(when.utc, cfg.timezone)}.", "ok")
         if when.note:
             flash(when.note, "ok")
+    return redirect(url_for("issues.show", issue_id=issue_id))
+
+
+@bp.post("/issues/<int:issue_id>/refresh")
+def refresh(issue_id: int):
+    issue_or_404(issue_id)
+    try:
+        issues.refresh_articles(get_db(), config(), issue_id)
+    except NewsletterError as exc:
+        flash(f"Articles not updated: {exc}", "error")
+    else:
+        flash("The issue's articles were taken again from their files.", "ok")
     return redirect(url_for("issues.show", issue_id=issue_id))
 
 

@@ -13,6 +13,7 @@ from ... import suppression, urls
 from ...errors import InputError
 from ...states import RESUBSCRIBABLE, ConsentSource, SubscriberStatus
 from ..db import get_db
+from ..numbers import page_number
 from .common import config
 
 bp = Blueprint("subscribers", __name__)
@@ -34,7 +35,7 @@ def index():
     status = request.args.get("status", "")
     if status not in set(SubscriberStatus):
         status = ""
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_number(request.args.get("page"))
     conn = get_db()
     rows, total = subscriber_list.search(conn, query, status or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -64,7 +65,8 @@ def add():
     email = request.form.get("email", "")
     try:
         sub, outcome = subscriber_list.add(get_db(), email, request.form.get("name", ""),
-                                           resubscribe=request.form.get("resubscribe") == "yes")
+                                           resubscribe=request.form.get("resubscribe") == "yes",
+                                           special_use=config()["newsletter"]["special_use_domains"])
     except InputError as exc:
         flash(f"Not added: {exc}", "error")
     else:
@@ -107,7 +109,8 @@ def import_csv():
         path = Path(folder) / (secure_filename(upload.filename) or "upload.csv")
         upload.save(path)
         try:
-            report = subscriber_list.import_csv(get_db(), path)
+            report = subscriber_list.import_csv(get_db(), path,
+                                                special_use=config()["newsletter"]["special_use_domains"])
         except InputError as exc:
             flash(f"Nothing imported: {_strip(str(exc), folder)}", "error")
             return redirect(url_for("subscribers.index"))

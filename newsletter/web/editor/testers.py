@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ... import testers
 from ..db import get_db
 from ..security import safe_next
+from .common import config
 
 bp = Blueprint("testers", __name__)
 
@@ -18,7 +19,8 @@ def index():
 @bp.post("/test-addresses")
 def add():
     try:
-        email = testers.add(get_db(), request.form.get("email", ""))
+        email = testers.add(get_db(), request.form.get("email", ""),
+                            special_use=config()["newsletter"]["special_use_domains"])
     except ValueError as exc:
         flash(f"Not added: {exc}", "error")
     else:
