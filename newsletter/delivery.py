@@ -359,6 +359,8 @@ def send_issue(
         run.ledger.release()
 
     report = run.report
+    if conn.dialect == "postgresql":  # a sender that died beside this one left rows in flight
+        ledger.recover_in_flight(conn)
     ledger.drop_departed(conn, issue_id)
     rows = ledger.counts(conn, issue_id)
     report.pending = rows[DeliveryState.PENDING] + rows[DeliveryState.SENDING]

@@ -40,11 +40,12 @@ def smtp():
 
 
 @pytest.fixture
-def site(tmp_path, smtp):
-    """A config file using the test SMTP server, and a helper running the CLI against it."""
+def site(tmp_path, smtp, database_url):
+    """A config file using the test SMTP server (on SQLite or PostgreSQL), and a helper running
+    the CLI against it: several runs at once are as several hosts would be."""
     cfg = tmp_path / "config.toml"
     cfg.write_text(
-        '[database]\npath = "instance/newsletter.db"\n'
+        f'[database]\npath = "instance/newsletter.db"\nurl = "{database_url}"\n'
         f'[smtp]\nbackend = "smtp"\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'
         "connections = 2\ntimeout = 10\n"
         '[schedule]\ntimezone = "Europe/Paris"\nmax_lateness = "6h"\n'
