@@ -388,7 +388,7 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
             f"{where}: schedule.timezone {values['schedule']['timezone']!r} is not a known time zone"
         ) from None
     parse_duration(values["schedule"]["max_lateness"], f"{where}: schedule.max_lateness")
-    _check_database_url(where, values["database"]["url"])
+    check_database_url(values["database"]["url"], f"{where}: database.url")
     _check_bounces(where, values["bounces"])
     _check_doctor(where, values["doctor"])
     _check_subscribe(where, values["subscribe"])
@@ -397,17 +397,18 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
         raise ConfigError(f"{where}: newsletter.base_url must start with http:// or https://")
 
 
-def _check_database_url(where: str, url: str) -> None:
-    """A PostgreSQL URL without a password (libpq reads it from PGPASSWORD or ~/.pgpass)."""
+def check_database_url(url: str, what: str) -> None:
+    """A PostgreSQL URL without a password (libpq reads it from PGPASSWORD or ~/.pgpass);
+    ``what`` names it in the error ("config.toml: database.url", "--to")."""
     if not url:
         return
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres"):
-        raise ConfigError(f"{where}: database.url must start with postgresql:// (or be empty for SQLite)")
+        raise ConfigError(f"{what} must start with postgresql:// (or be empty for SQLite)")
     if parts.password is not None:
-        raise ConfigError(f"{where}: database.url must not hold a password; set PGPASSWORD or use ~/.pgpass")
+        raise ConfigError(f"{what} must not hold a password; set PGPASSWORD or use ~/.pgpass")
 
 
 def _check_entries(where: str, entries: dict[str, list[dict[str, Any]]]) -> None:

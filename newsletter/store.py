@@ -90,14 +90,22 @@ def storage_error(exc: Exception, config: "Config") -> StorageError:
 
 
 def connect(target: "Config | str | os.PathLike") -> Connection:
-    """Open and migrate the configured database (a :class:`Config`), or an SQLite file. A
-    write waits up to ``database.busy_timeout`` seconds for another program's write."""
+    """Open and migrate the configured database (a :class:`Config`), a PostgreSQL URL, or an
+    SQLite file. A write waits up to ``database.busy_timeout`` seconds for another program's
+    write."""
     url = getattr(target, "database_url", None)
+    if isinstance(target, str) and is_database_url(target):
+        url = target
     values = getattr(target, "values", None)  # a Config's settings (not a bare path or URL)
     busy_timeout = values["database"]["busy_timeout"] if values else 30.0
     if url:
         return _connect_postgres(url, busy_timeout)
     return _connect_sqlite(Path(getattr(target, "database_path", target)), busy_timeout)
+
+
+def is_database_url(text: str) -> bool:
+    """Whether ``text`` names a PostgreSQL database rather than an SQLite file."""
+    return text.startswith(("postgresql://", "postgres://"))
 
 
 def _connect_sqlite(path: Path, busy_timeout: float) -> SqliteConnection:

@@ -11,7 +11,7 @@ import click
 from ..errors import NewsletterError
 from ..store import database_errors, storage_error
 from ..terminal import printable
-from . import bounces, check, content, doctor, feeds, issues, send, serve, subscribers
+from . import bounces, check, content, db, doctor, feeds, issues, send, serve, subscribers
 from .context import State
 from .output import echo
 
@@ -52,7 +52,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (content, check, subscribers, issues, send, serve, feeds, bounces, doctor):
+for module in (content, check, subscribers, issues, send, serve, feeds, bounces, doctor, db):
     for command in module.COMMANDS:
         cli.add_command(command)
 
