@@ -94,6 +94,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "min_seconds": 2.0,
         "signups_per_hour": 10,
         "mails_per_day": 3,
+    },
+    "server": {
+        "workers": 2,
+        "threads": 4,
         "trusted_proxies": 0,
     },
 }
@@ -392,6 +396,7 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
     _check_bounces(where, values["bounces"])
     _check_doctor(where, values["doctor"])
     _check_subscribe(where, values["subscribe"])
+    _check_server(where, values["server"])
     base = values["newsletter"]["base_url"]
     if not re.match(r"^https?://[^/\s]+", base):
         raise ConfigError(f"{where}: newsletter.base_url must start with http:// or https://")
@@ -475,6 +480,14 @@ def _check_subscribe(where: str, sub: dict[str, Any]) -> None:
         if not _ORIGIN.match(origin):
             raise ConfigError(f"{where}: subscribe.allowed_origins: {origin!r} is not an origin like "
                               "'https://example.com' (scheme and host, no path)")
-    for key in ("min_seconds", "signups_per_hour", "mails_per_day", "trusted_proxies"):
+    for key in ("min_seconds", "signups_per_hour", "mails_per_day"):
         if sub[key] < 0:
             raise ConfigError(f"{where}: subscribe.{key} must be 0 or more")
+
+
+def _check_server(where: str, server: dict[str, Any]) -> None:
+    for key in ("workers", "threads"):
+        if not 1 <= server[key] <= 64:
+            raise ConfigError(f"{where}: server.{key} must be between 1 and 64")
+    if server["trusted_proxies"] < 0:
+        raise ConfigError(f"{where}: server.trusted_proxies must be 0 or more")

@@ -57,9 +57,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import auth, background, db, fmt, numbers, preferences, public, security, subscribe
     from .editor import bounces, dashboard, issues, preview, subscribers, testers
 
-    proxies = config["subscribe"]["trusted_proxies"]
-    if proxies:  # the client address (signup limits, login throttle, record_ip) from X-Forwarded-For
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
+    proxies = config["server"]["trusted_proxies"]
+    if proxies:  # client address (limits, login throttle, record_ip), scheme and host from the proxy
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     numbers.init_app(app)  # before the blueprints: their <int:...> are bounded
     security.init_app(app)
     db.init_app(app)
