@@ -5,8 +5,10 @@ tokens filled in at the very end by :meth:`RenderedIssue.fill`. Preview, test se
 real send all go through :func:`render_issue`.
 
 Both parts come from the same view of the articles (:func:`issue_view`), each through its own
-template in ``templates/email/``: ``digest.html`` (styles written once in its ``<style>``,
+template in ``templates/email/``: ``digest.html`` (styles written once in ``styles.html``,
 inlined by premailer) and ``digest.txt`` (wrapped at 78 columns, links written out).
+``[branding]`` sets the accent colour, a logo and the footer line (:func:`brand_view`), and may
+name a folder of templates that replace these by name.
 """
 from __future__ import annotations
 
@@ -38,7 +40,13 @@ TOKENS: dict[str, str] = {
     "webview_url": "NLTOKxWEBVIEWxNLTOK",
 }
 
+#: the default email templates: ``[branding] templates`` may name a folder whose files of the
+#: same name replace them (copy one from here to start)
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+#: the backgrounds the accent colour is drawn on (light card, dark-mode card); the checker
+#: measures the accent's contrast against these
+CARD_BACKGROUND = "#ffffff"
+DARK_CARD_BACKGROUND = "#1f2937"
 TEXT_WIDTH = 78
 PREHEADER_LENGTH = 150
 SHORT_EXCERPT_LENGTH = 220
@@ -71,12 +79,19 @@ def render_issue(
     subject: str | None = None,
     issue_date: date | None = None,
     issue_id: int | None = None,
+    read_token: str | None = None,
 ) -> RenderedIssue:
     """Render ``articles`` (the first is the lead) once, with TOKENS for per-recipient values;
-    article links name issue ``issue_id``'s copy of each article."""
-    view = issue_view(articles, config, subject=subject, issue_date=issue_date, issue_id=issue_id)
-    html = _inline(_environment().get_template("digest.html").render(view))
-    text = _environment().get_template("digest.txt").render(view)
+    article links name issue ``issue_id``'s copy of each article.
+
+    ``read_token`` (a test copy's, see :func:`signing.test_token`) goes into the links to
+    articles' pages on this site, so that they open before the issue is sent.
+    """
+    view = issue_view(articles, config, subject=subject, issue_date=issue_date, issue_id=issue_id,
+                      read_token=read_token)
+    env = _environment(config["branding"]["templates"])
+    html = _inline(env.get_template("digest.html").render(view))
+    text = env.get_template("digest.txt").render(view)
     return RenderedIssue(
         subject=view["subject"], preheader=view["preheader"], html=html, text=text.rstrip() + "\n"
     )
@@ -102,10 +117,11 @@ def render_notice(
         "subject": one_line(subject), "preheader": shorten(one_line(" ".join(before)), PREHEADER_LENGTH),
         "heading": heading, "before": before, "after": list(after), "footer": footer,
         "button_label": button[0] if button else "", "button_url": button[1] if button else "",
-        "postal_address": settings["postal_address"], "tokens": TOKENS,
+        "postal_address": settings["postal_address"], "tokens": TOKENS, **brand_view(config),
     }
-    html = _inline(_environment().get_template("notice.html").render(view))
-    text = _environment().get_template("notice.txt").render(view)
+    env = _environment(config["branding"]["templates"])
+    html = _inline(env.get_template("notice.html").render(view))
+    text = env.get_template("notice.txt").render(view)
     return RenderedIssue(subject=view["subject"], preheader=view["preheader"], html=html,
                          text=text.rstrip() + "\n")
 
@@ -120,6 +136,7 @@ def issue_view(
     subject: str | None = None,
     issue_date: date | None = None,
     issue_id: int | None = None,
+    read_token: str | None = None,
 ) -> dict[str, Any]:
     """Everything the templates show, as plain values (HTML-safe only where typed Markup)."""
     if not articles:
@@ -130,23 +147,43 @@ def issue_view(
         issue_date = datetime.now(config.timezone).date()
     lead, *rest = articles
     language = settings.get("language", "en") or "en"
+    branding = config["branding"]
     return {
         "name": settings["name"],
         "lang": language,
         "dir": text_direction(language),
         "issue_date": long_date(issue_date),
-        "subject": one_line(subject or "") or one_line(lead.title) or one_line(settings["name"]),
+        "subject": subject_line(subject or "", lead.title, settings["name"]),
         "preheader": shorten(one_line(lead.excerpt or _opening(lead)), PREHEADER_LENGTH),
         "postal_address": settings["postal_address"],
+        "footer_text": one_line(branding["footer_text"])
+        or f"You are receiving this because you subscribed to {one_line(settings['name'])}.",
+        **brand_view(config),
         "full_text": full_text,
-        "lead": article_view(lead, config, full_text=full_text, issue_id=issue_id),
-        "others": [article_view(a, config, full_text=full_text, issue_id=issue_id) for a in rest],
+        "lead": article_view(lead, config, full_text=full_text, issue_id=issue_id, read_token=read_token),
+        "others": [article_view(a, config, full_text=full_text, issue_id=issue_id, read_token=read_token)
+                   for a in rest],
         "tokens": TOKENS,
     }
 
 
+def brand_view(config: Config) -> dict[str, Any]:
+    """``[branding]`` as every email template reads it: the accent colour, the backgrounds it
+    is drawn on, and the logo (None: the newsletter's name instead)."""
+    branding, name = config["branding"], config["newsletter"]["name"]
+    logo = {"url": branding["logo_url"], "width": branding["logo_width"], "alt": branding["logo_alt"] or name}
+    return {"accent": branding["accent_color"], "card": CARD_BACKGROUND, "dark_card": DARK_CARD_BACKGROUND,
+            "logo": logo if branding["logo_url"] else None}
+
+
+def subject_line(subject: str, lead_title: str, name: str) -> str:
+    """The subject subscribers get: the issue's own, else the lead article's title, else the
+    newsletter's name."""
+    return one_line(subject) or one_line(lead_title) or one_line(name)
+
+
 def article_view(article: Article, config: Config, *, full_text: bool,
-                 issue_id: int | None = None) -> dict[str, Any]:
+                 issue_id: int | None = None, read_token: str | None = None) -> dict[str, Any]:
     """One article as the email templates and the public article page show it: the meta line,
     absolute links and images only, the excerpt unless the shown body opens with it, and the
     body blocks (all of them with ``full_text``, none otherwise). Its link names issue
@@ -161,7 +198,7 @@ def article_view(article: Article, config: Config, *, full_text: bool,
     return {
         "slug": article.slug,
         "title": article.title,
-        "url": article_url(config, article.slug, article.url, issue_id),
+        "url": article_url(config, article.slug, article.url, issue_id, read_token),
         "source": article.url if is_absolute(article.url) else "",
         "meta": meta,
         "excerpt": excerpt_shown,
@@ -309,11 +346,14 @@ def inline_html(inline: Inline | None) -> Markup:
 
 
 @cache
-def _environment():
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+def _environment(overrides: str = ""):
+    """The email templates' environment: files in the ``overrides`` folder first, then the
+    defaults (:data:`TEMPLATES`)."""
+    from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+    folders = [overrides, str(TEMPLATES)] if overrides else [str(TEMPLATES)]
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=ChoiceLoader([FileSystemLoader(folder) for folder in folders]),
         autoescape=select_autoescape(["html"], default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "postal_address": "123 Example Street, Springfield, USA",
         "language": "en",
         "special_use_domains": False,
+        "list_id": "",
     },
     "content": {
         "dir": "content",
@@ -56,6 +57,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "schedule": {
         "timezone": "UTC",
         "max_lateness": "6h",
+        "cron_interval": "5m",
+    },
+    "branding": {
+        "logo_url": "",
+        "logo_width": 200,
+        "logo_alt": "",
+        "accent_color": "#2c6be8",
+        "footer_text": "",
+        "templates": "",
     },
     "archive": {
         "public": True,
@@ -120,7 +130,7 @@ _REQUIRED_KEYS = {("feeds", "name"), ("feeds", "url"), ("digests", "name"), ("di
 #: keys holding paths, resolved against the config file's folder
 PATH_KEYS = {
     ("content", "dir"), ("database", "path"), ("smtp", "outbox"), ("smtp", "ca_file"),
-    ("bounces", "maildir"), ("bounces", "imap_ca_file"),
+    ("bounces", "maildir"), ("bounces", "imap_ca_file"), ("branding", "templates"),
 }
 
 CHOICES = {
@@ -147,6 +157,7 @@ RANGES = {
     ("smtp", "timeout"): (0.1, 3600.0),
     ("fetch", "timeout"): (0.1, 3600.0),
     ("database", "busy_timeout"): (0.0, 3600.0),
+    ("branding", "logo_width"): (16, 600),
 }
 
 
@@ -221,6 +232,10 @@ class Config:
     @property
     def confirm_expiry(self) -> timedelta:
         return parse_duration(self.values["subscribe"]["confirm_expiry"], "subscribe.confirm_expiry")
+
+    @property
+    def cron_interval(self) -> timedelta:
+        return parse_duration(self.values["schedule"]["cron_interval"], "schedule.cron_interval")
 
     @property
     def base_url(self) -> str:
@@ -392,6 +407,7 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
             f"{where}: schedule.timezone {values['schedule']['timezone']!r} is not a known time zone"
         ) from None
     parse_duration(values["schedule"]["max_lateness"], f"{where}: schedule.max_lateness")
+    parse_duration(values["schedule"]["cron_interval"], f"{where}: schedule.cron_interval")
     check_database_url(values["database"]["url"], f"{where}: database.url")
     _check_bounces(where, values["bounces"])
     _check_doctor(where, values["doctor"])
@@ -400,6 +416,11 @@ def _check_semantics(where: str, values: dict[str, dict[str, Any]]) -> None:
     base = values["newsletter"]["base_url"]
     if not re.match(r"^https?://[^/\s]+", base):
         raise ConfigError(f"{where}: newsletter.base_url must start with http:// or https://")
+    list_id = values["newsletter"]["list_id"]
+    if list_id and not _LIST_ID.match(list_id):
+        raise ConfigError(f"{where}: newsletter.list_id {list_id!r} must look like a domain name,"
+                          " e.g. weekly.example.org")
+    _check_branding(where, values["branding"])
 
 
 def check_database_url(url: str, what: str) -> None:
@@ -491,3 +512,19 @@ def _check_server(where: str, server: dict[str, Any]) -> None:
             raise ConfigError(f"{where}: server.{key} must be between 1 and 64")
     if server["trusted_proxies"] < 0:
         raise ConfigError(f"{where}: server.trusted_proxies must be 0 or more")
+
+
+_LIST_ID = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def _check_branding(where: str, branding: dict[str, Any]) -> None:
+    if branding["logo_url"] and not branding["logo_url"].startswith(("https://", "http://")):
+        raise ConfigError(f"{where}: branding.logo_url must be an absolute http(s) URL:"
+                          " mail clients cannot load a relative path")
+    if not _HEX_COLOR.match(branding["accent_color"]):
+        raise ConfigError(f"{where}: branding.accent_color {branding['accent_color']!r} must be"
+                          " a colour written #rrggbb")
+    folder = branding["templates"]
+    if folder and not Path(folder).is_dir():
+        raise ConfigError(f"{where}: branding.templates: {folder} is not a folder")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import issues, ledger
+from .check.placeholders import refuse_placeholders
 from .compose import RenderedIssue
 from .config import Config
 from .errors import HeaderError, InputError, NewsletterError, TransportError
@@ -57,10 +58,11 @@ class SendLock:
     """The database's send lock: exclusive, non-blocking, freed when the process dies.
 
     SQLite: ``flock`` on ``<database>.lock`` (``send`` and ``send-due`` take it: one sender per
-    database). PostgreSQL: a session advisory lock, taken by ``send-due`` only, so that runs on
-    several hosts never overlap; ``send`` processes there share an issue instead (see
-    :mod:`ledger`). ``acquire()`` returns False at once when it is held elsewhere;
-    ``with SendLock(...)`` raises :class:`LockHeld` instead.
+    database); the holder writes its process id into the file (emptied on release), so
+    :func:`senders_at_work` can tell whether a sender is alive. PostgreSQL: a session advisory
+    lock, taken by ``send-due`` only, so that runs on several hosts never overlap; ``send``
+    processes there share an issue instead (see :mod:`ledger`). ``acquire()`` returns False at
+    once when it is held elsewhere; ``with SendLock(...)`` raises :class:`LockHeld` instead.
     """
 
     KEY = 0x6E6C7364, 0  # the PostgreSQL advisory lock (the owners' namespace, number 0)
@@ -86,6 +88,8 @@ class SendLock:
             os.close(fd)
             return False
         self._fd, self._held = fd, True
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         return True
 
     def release(self) -> None:
@@ -94,6 +98,7 @@ class SendLock:
         if self.postgres:
             self.conn.execute("SELECT pg_advisory_unlock(?, ?)", self.KEY)
         else:
+            os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
@@ -112,6 +117,35 @@ def sender_lock(config: Config, conn: Connection) -> contextlib.AbstractContextM
     """What ``send`` holds while it sends: the send lock on SQLite (one sender per database);
     nothing on PostgreSQL, where senders on several hosts share an issue's deliveries."""
     return SendLock(config, conn) if conn.dialect == "sqlite" else contextlib.nullcontext()
+
+
+def senders_at_work(config: Config, conn: Connection, issue_id: int) -> list[str]:
+    """The live senders that may be at work on issue ``issue_id`` ("process 1234" each):
+    on SQLite the ``send`` or ``send-due`` holding the send lock (its process id, from the lock
+    file; one sender at a time, whatever the issue); on PostgreSQL the senders holding rows of
+    the issue and a ``send-due`` run, by their database session (:func:`ledger.live_senders`:
+    they may run on other hosts). [] when none is alive."""
+    if conn.dialect == "postgresql":
+        return [f"database session {pid}" for pid in ledger.live_senders(conn, issue_id)]
+    pid = _lock_holder(Path(f"{config.database_path}.lock"))
+    return [f"process {pid}"] if pid else []
+
+
+def _lock_holder(path: Path) -> int | None:
+    """The process id written in a SQLite send lock file, if that process is alive."""
+    try:
+        pid = int(path.read_text(encoding="ascii").strip() or 0)
+    except (OSError, ValueError):
+        return None
+    if pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        return pid
+    return pid
 
 
 @dataclass
@@ -137,6 +171,15 @@ class SendReport:
         """1 when an operator must act (a failure, a pause); addresses refused for good are
         bounced subscribers now, which the list has already dealt with: 0."""
         return 1 if self.failed or self.paused else 0
+
+    def outcome(self) -> str:
+        """The summary, or what went wrong when something did."""
+        if self.paused:
+            return self.reason
+        if self.failed:
+            first = f" (first: {self.errors[0]})" if self.errors else ""
+            return f"{self.failed} deliveries failed{first}"
+        return self.summary()
 
     def summary(self) -> str:
         bounced = f"bounced {self.bounced} (now marked bounced), " if self.bounced else ""
@@ -340,8 +383,23 @@ def send_issue(
     their next retry times. ``transport`` is a factory of transports (default
     :func:`open_transport`), called once per connection. ``progress(done, total)`` is called
     after each delivery. Raises TransportError (exit 3) when the server cannot be reached.
+    How the run ended is recorded on the issue (:func:`issues.record_send`), errors included.
     """
+    try:
+        report = _send_issue(conn, config, issue_id, retry_unknown=retry_unknown, now=now,
+                             transport=transport, progress=progress)
+    except NewsletterError as exc:
+        issues.record_send(conn, issue_id, now or now_utc(), exc.exit_code, str(exc))
+        raise
+    issues.record_send(conn, issue_id, now or now_utc(), report.exit_code, report.outcome())
+    return report
+
+
+def _send_issue(conn: Connection, config: Config, issue_id: int, *, retry_unknown: bool,
+                now: datetime | None, transport: Callable | None,
+                progress: Callable[[int, int], None] | None) -> SendReport:
     started = time.monotonic()
+    refuse_placeholders(config)
     _, copy = _issue_for_sending(conn, config, issue_id, now)
     template = MessageTemplate(copy, config, issue_id)  # header errors before any change
     issues.freeze(conn, issue_id, copy)
@@ -398,10 +456,12 @@ def dry_run(
 
 
 def send_test(
-    config: Config, rendered: RenderedIssue, addresses: list[str], transport: Callable | None = None
+    config: Config, rendered: RenderedIssue, addresses: list[str], transport: Callable | None = None,
+    *, test_token: str = "",
 ) -> list[tuple[str, str | None]]:
-    """One ``[TEST]`` copy to each address, no delivery rows; (address, error or None) each."""
-    template = MessageTemplate(rendered, config, None, test=True)
+    """One ``[TEST]`` copy to each address, no delivery rows; (address, error or None) each.
+    ``test_token`` (:func:`signing.test_token`) makes its links those of a test copy."""
+    template = MessageTemplate(rendered, config, None, test=True, test_token=test_token)
     connection = (transport or (lambda: open_transport(config)))()
     results: list[tuple[str, str | None]] = []
     try:

@@ -10,17 +10,19 @@ frozen into its row, so a resumed send and the web view show exactly what was se
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 
 from . import snapshots
-from .compose import RenderedIssue, render_issue
+from .compose import RenderedIssue, render_issue, subject_line
 from .config import Config
 from .content import Article, resolve, slug_for
 from .errors import ContentError, InputError
 from .states import (
     CANCELLABLE,
+    EDITABLE,
     OPEN,
     PUBLISHED,
     SCHEDULABLE,
@@ -41,6 +43,8 @@ class Issue:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    frozen_subject: str | None = None  # the subject it was sent with, once sending started
+    last_send: "SendOutcome | None" = None
 
     @classmethod
     def from_row(cls, row: Row) -> "Issue":
@@ -53,10 +57,31 @@ class Issue:
             created_at=from_db_time(row["created_at"]),
             started_at=from_db_time(row["started_at"]),
             finished_at=from_db_time(row["finished_at"]),
+            frozen_subject=row["rendered_subject"],
+            last_send=SendOutcome(from_db_time(row["last_send_at"]), row["last_send_status"],
+                                  row["last_send_note"] or "") if row["last_send_at"] else None,
         )
 
+    @property
+    def when(self) -> datetime | None:
+        """The time that matters in a list: when it was sent, began sending, or is to be sent."""
+        if self.state in PUBLISHED:
+            return self.finished_at or self.started_at
+        return self.send_at
 
-_COLUMNS = "id, subject, articles, state, send_at, created_at, started_at, finished_at"
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """How the last send run of an issue ended: its exit status (0 done, 1 some failed or
+    paused, 2 refused, 3 the server could not be reached) and its summary or error."""
+
+    at: datetime
+    status: int
+    note: str
+
+
+_COLUMNS = ("id, subject, articles, state, send_at, created_at, started_at, finished_at,"
+            " rendered_subject, last_send_at, last_send_status, last_send_note")
 
 
 def article_ref(ref: str, content_dir: Path, *, allow_paths: bool = True) -> tuple[Article, str]:
@@ -193,13 +218,97 @@ def frozen_copy(conn: Connection, issue_id: int) -> RenderedIssue | None:
                          html=row["rendered_html"], text=row["rendered_text"])
 
 
-def render_afresh(conn: Connection, config: Config, issue: Issue,
-                  now: datetime | None = None) -> RenderedIssue:
+def render_afresh(conn: Connection, config: Config, issue: Issue, now: datetime | None = None, *,
+                  read_token: str | None = None) -> RenderedIssue:
     """The issue's copy of its articles rendered now, dated ``now`` in the newsletter's zone
-    (content errors raise)."""
+    (content errors raise); ``read_token``: see :func:`compose.render_issue`."""
     day = (now or now_utc()).astimezone(config.timezone).date()
     return render_issue(articles_of(conn, config, issue), config, subject=issue.subject or None,
-                        issue_date=day, issue_id=issue.id)
+                        issue_date=day, issue_id=issue.id, read_token=read_token)
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """One article of an issue as the editor sees it: the stored reference, its slug, its
+    title in the issue's copy (empty when it cannot be read), and whether the content folder
+    has an article of that slug (so its preview page exists)."""
+
+    ref: str
+    slug: str
+    title: str
+    in_folder: bool
+
+
+def article_refs(conn: Connection, config: Config, issue: Issue,
+                 folder: Collection[str] = ()) -> list[ArticleRef]:
+    """The issue's articles, in order, titled as its copy has them (:mod:`snapshots`; an issue
+    made before copies were kept: as their files have them); ``folder``: the content folder's
+    slugs."""
+    kept = snapshots.titles(conn, issue.id)
+    if len(kept) != len(issue.articles):
+        kept = [(slug_of_ref(ref), _file_title(config, ref)) for ref in issue.articles]
+    return [ArticleRef(ref, slug, title, slug in folder) for ref, (slug, title) in zip(issue.articles, kept)]
+
+
+def _file_title(config: Config, ref: str) -> str:
+    try:
+        return resolve(ref, config.content_dir).title
+    except (InputError, ContentError):
+        return ""
+
+
+def subject(conn: Connection, config: Config, issue: Issue,
+            articles: list[ArticleRef] | None = None) -> str:
+    """The subject its subscribers get (or got): the one it was sent with, else its own, else
+    the lead article's title. ``articles`` (:func:`article_refs`) saves reading them again; a
+    lead article that cannot be read leaves its reference in brackets."""
+    if issue.frozen_subject:
+        return issue.frozen_subject
+    if issue.subject:
+        return subject_line(issue.subject, "", "")
+    lead = (articles or article_refs(conn, config, issue))[0]
+    return subject_line("", lead.title or f"[{lead.ref}: cannot be read]", config["newsletter"]["name"])
+
+
+def edit(conn: Connection, content_dir: Path, issue_id: int, refs: list[str], subject: str, *,
+         allow_paths: bool = True) -> Issue:
+    """Change the subject and the articles (``refs``, in order, as for :func:`create`) of a
+    draft or scheduled issue that has not started going out; InputError once it has. An
+    article the issue already had keeps its copy; one new to it is copied from its file now."""
+    if not refs:
+        raise InputError("an issue needs at least one article")
+    if "\n" in subject or "\r" in subject or "\0" in subject:
+        raise InputError("subject: must be one line")
+    issue = get(conn, issue_id)
+    chosen = _edited_articles(conn, content_dir, issue, refs, allow_paths)
+    marks = ", ".join("?" * len(EDITABLE))
+    with transaction(conn):
+        changed = conn.execute(
+            f"UPDATE issues SET subject = ?, articles = ? WHERE id = ? AND state IN ({marks})"
+            " AND rendered_html IS NULL AND started_at IS NULL",
+            (subject.strip(), json.dumps([stored for _, stored in chosen]), issue_id, *EDITABLE),
+        ).rowcount
+        if not changed:
+            raise InputError(f"issue {issue_id} is {get(conn, issue_id).state}; only draft or scheduled"
+                             " issues can be edited")
+        snapshots.renew(conn, issue_id, [article for article, _ in chosen])
+    return get(conn, issue_id)
+
+
+def _edited_articles(conn: Connection, content_dir: Path, issue: Issue, refs: list[str],
+                     allow_paths: bool) -> list[tuple[Article, str]]:
+    """(article, what to store) for each of ``refs``: the issue's own copy for an article it
+    already has (from its file for an issue made before copies were kept), else the file's."""
+    kept = dict(zip(issue.articles, snapshots.load(conn, issue.id)))
+    chosen = []
+    for ref in refs:
+        if ref in issue.articles:
+            article, stored = kept.get(ref), ref
+        else:
+            article, stored = article_ref(ref, content_dir, allow_paths=allow_paths)
+            article = kept.get(stored, article)
+        chosen.append((article or resolve(stored, content_dir), stored))
+    return chosen
 
 
 def rendered(conn: Connection, config: Config, issue: Issue, now: datetime | None = None) -> RenderedIssue:
@@ -279,6 +388,16 @@ def mark_sending(conn: Connection, issue_id: int, now: datetime) -> None:
         "UPDATE issues SET state = ?, started_at = coalesce(started_at, ?) WHERE id = ? AND state != ?",
         (IssueState.SENDING, to_db_time(now), issue_id, IssueState.SENT),
     )
+
+
+def record_send(conn: Connection, issue_id: int, now: datetime, status: int, note: str) -> None:
+    """Record how a send run of the issue ended (see :class:`SendOutcome`); nothing for an id
+    no issue can have."""
+    if not is_row_id(issue_id):
+        return
+    with transaction(conn):
+        conn.execute("UPDATE issues SET last_send_at = ?, last_send_status = ?, last_send_note = ? WHERE id = ?",
+                     (to_db_time(now), status, note[:1000], issue_id))
 
 
 def mark_sent(conn: Connection, issue_id: int, now: datetime) -> None:
@@ -400,6 +519,18 @@ def next_scheduled(conn: Connection) -> Issue | None:
         f"SELECT {_COLUMNS} FROM issues WHERE state = ? ORDER BY send_at, id LIMIT 1", (IssueState.SCHEDULED,)
     ).fetchone()
     return Issue.from_row(row) if row else None
+
+
+def sent_in(conn: Connection) -> dict[str, list[int]]:
+    """Slug -> ids of the issues (sending or sent) that carried that article, oldest first."""
+    found: dict[str, list[int]] = {}
+    marks = ", ".join("?" * len(PUBLISHED))
+    for issue_id, refs in conn.execute(
+        f"SELECT id, articles FROM issues WHERE state IN ({marks}) ORDER BY id", tuple(PUBLISHED)
+    ):
+        for ref in json.loads(refs):
+            found.setdefault(slug_of_ref(ref), []).append(issue_id)
+    return found
 
 
 def slug_of_ref(ref: str) -> str:

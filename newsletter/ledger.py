@@ -94,6 +94,21 @@ def _orphaned(conn: Connection, column: str = "owner") -> str:
             f"locktype = 'advisory' AND classid::bigint = {OWNER_LOCKS} AND objsubid = 2 AND granted))")
 
 
+def live_senders(conn: Connection, issue_id: int) -> list[int]:
+    """PostgreSQL: the database sessions (server process ids) of the live senders holding rows
+    of the issue, and of a running ``send-due`` (it holds the owners' number 0, and resumes
+    every issue that is sending), as ``pg_locks`` shows them; [] on SQLite."""
+    if conn.dialect != "postgresql":
+        return []
+    rows = conn.execute(
+        "SELECT DISTINCT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid::bigint = ?"
+        " AND l.objsubid = 2 AND l.granted AND (l.objid::bigint = 0 OR EXISTS"
+        " (SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.owner = l.objid::bigint)) ORDER BY l.pid",
+        (OWNER_LOCKS, issue_id),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def in_flight(conn: Connection) -> dict[int, int]:
     """Deliveries in flight whose sender is gone, per issue (what recovery will mark unknown)."""
     return dict(conn.execute(

@@ -14,6 +14,7 @@ any of them are refused with a :class:`HeaderError` naming the header.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from binascii import b2a_qp
 from datetime import datetime, timezone
@@ -22,6 +23,7 @@ from email.header import Header, decode_header
 from email.utils import format_datetime, make_msgid, parseaddr
 from html import escape
 from typing import Callable
+from urllib.parse import urlsplit
 
 from . import urls
 from .compose import TOKENS, RenderedIssue
@@ -103,6 +105,23 @@ def contact_address(config: Config) -> str:
     return reply_to or sender_address(config)[1]
 
 
+def list_id(config: Config) -> str:
+    """The list's identifier (RFC 2919): ``newsletter.list_id``, else derived from the
+    newsletter's name and ``base_url``'s host (``the-newsletter.news.example.org``), never
+    from the sender, so changing the sender keeps subscribers' filters working."""
+    if config["newsletter"]["list_id"]:
+        return config["newsletter"]["list_id"]
+    label = re.sub(r"[^a-z0-9]+", "-", config["newsletter"]["name"].lower()).strip("-") or "newsletter"
+    host = (urlsplit(config.base_url).hostname or "").lower()
+    try:
+        ipaddress.ip_address(host)
+        host = "localhost"  # RFC 2919's namespace for a list without a domain
+    except ValueError:
+        pass
+    host = host.encode("idna").decode("ascii") if host else "localhost"
+    return f"{label[:60].strip('-')}.{host}"
+
+
 def message_ids(config: Config) -> Callable[[int, int], str]:
     """A function (issue id, subscriber id) -> that delivery's Message-ID: the same for the
     same issue and subscriber, every time."""
@@ -182,7 +201,8 @@ class MessageTemplate:
     """One issue's message, assembled once; :meth:`personalize` gives each recipient's bytes.
 
     ``issue_id`` None (a preview, a test send or a subscription notice) uses a random
-    Message-ID per message; ``test`` prefixes the subject with ``[TEST] ``.
+    Message-ID per message; ``test`` prefixes the subject with ``[TEST] ``; ``test_token`` (a
+    test copy's, see :func:`signing.test_token`) makes its links those of a test copy.
     """
 
     def __init__(
@@ -192,15 +212,17 @@ class MessageTemplate:
         issue_id: int | None = None,
         test: bool = False,
         date: datetime | None = None,
+        test_token: str = "",
     ):
         self.config = config
         self.issue_id = issue_id
-        self.test = test
+        self.test = test or bool(test_token)
+        self.test_token = test_token
         nl = config["newsletter"]
         display, self.envelope_from = sender_address(config)
         from_name = check_header("newsletter.name", nl["name"]) or display
         subject = check_header("Subject", rendered.subject)
-        self.subject = TEST_PREFIX + subject if test else subject
+        self.subject = TEST_PREFIX + subject if self.test else subject
         self.domain = self.envelope_from.rpartition("@")[2]
         self._message_id = message_ids(config)
         self._sign = subscriber_signer(config, "unsubscribe")
@@ -209,7 +231,6 @@ class MessageTemplate:
         self._sign_preferences = subscriber_signer(config, "preferences")
         if not _PRINTABLE_ASCII.match(check_header("newsletter.base_url", config.base_url)):
             raise HeaderError("newsletter.base_url: must be ASCII (write an international domain in punycode)")
-        list_label = re.sub(r"[^a-z0-9-]+", "-", self.envelope_from.partition("@")[0].lower()).strip("-")
         moment = date or datetime.now(timezone.utc)
 
         head = [f"From: {_mailbox('newsletter.sender', from_name, self.envelope_from)}\r\n".encode()]
@@ -219,7 +240,7 @@ class MessageTemplate:
             head.append(f"Reply-To: {_mailbox('newsletter.reply_to', r_display, r_addr)}\r\n".encode())
         self._head = b"".join(head)
         self._middle = _unstructured("Subject", self.subject) + f"Date: {format_datetime(moment)}\r\n".encode()
-        self._list_id = f"List-Id: {_phrase(from_name)} <{list_label or 'newsletter'}.{self.domain}>\r\n".encode()
+        self._list_id = f"List-Id: {_phrase(from_name)} <{list_id(config)}>\r\n".encode()
         boundary = "==nl_" + hashlib.sha256(
             f"{issue_id}|{rendered.subject}|{len(rendered.html)}".encode()
         ).hexdigest()[:24]
@@ -254,7 +275,16 @@ class MessageTemplate:
 
     def recipient_values(self, email: str, name: str = "", key: str = "") -> dict[str, str]:
         """One recipient's values for the placeholders (see ``compose.TOKENS``); ``key`` is
-        the subscriber's random key, which their links carry (signed) instead of the address."""
+        the subscriber's random key, which their links carry (signed) instead of the address.
+        A test copy's links carry its test token instead, and lead to pages that say so."""
+        if self.test_token:
+            return {
+                "name": name,
+                "email": email,
+                "unsubscribe_url": urls.unsubscribe_url(self.config, self.test_token),
+                "preferences_url": urls.preferences_url(self.config, self.test_token),
+                "webview_url": urls.test_view_url(self.config, self.test_token),
+            }
         token = self._sign(key)
         return {
             "name": name,

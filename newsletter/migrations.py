@@ -330,6 +330,22 @@ MIGRATIONS: list[str | Migration] = [
     );
     CREATE INDEX issue_articles_slug ON issue_articles (slug, issue_id);
     """,
+    # 10: every send-due run (did cron run, and how did it go) and how each issue's last send
+    # run ended, so that the editor app can say what is happening (issue 13); ids and times
+    # come from the program
+    """
+    CREATE TABLE send_due_runs (
+        id          TEXT PRIMARY KEY,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT,                          -- NULL while it runs (or when it died)
+        outcome     TEXT NOT NULL,                 -- running, idle, sent, failed, error, locked
+        detail      TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX send_due_runs_started ON send_due_runs (started_at);
+    ALTER TABLE issues ADD COLUMN last_send_at TEXT;
+    ALTER TABLE issues ADD COLUMN last_send_status INTEGER;  -- the run's exit status
+    ALTER TABLE issues ADD COLUMN last_send_note TEXT;       -- its summary or its error
+    """,
 ]
 
 

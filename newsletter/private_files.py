@@ -54,16 +54,16 @@ def write_private(path: Path, text: str) -> None:
 
 
 def make_owner_only(*paths: Path) -> None:
-    """Take group and other permissions off those of ``paths`` that exist and are ours."""
+    """Take group and other permissions off those of ``paths`` that exist and are ours. By
+    path, never opened: closing a descriptor of a file drops every POSIX lock this process
+    holds on it, such as those of SQLite's other connections to the database."""
     for path in paths:
         try:
-            fd = os.open(path, os.O_RDONLY)
+            info = os.stat(path)
         except OSError:
             continue
-        try:
-            _owner_only(fd)
-        finally:
-            os.close(fd)
+        if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
 
 
 def _owner_only(fd: int) -> None:

@@ -14,13 +14,14 @@ Times are stored in UTC. Nothing here reads the clock: every function takes ``no
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from enum import StrEnum
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
-from . import issues
+from . import cron, issues
 from .store import Connection
 from .bounces.intake import Processor, mailbox_configured, mailbox_messages
 from .config import Config
@@ -120,6 +121,63 @@ class Event:
 
 
 def send_due(
+    conn: Connection,
+    config: Config,
+    now: datetime,
+    *,
+    transport: Callable | None = None,
+    progress_for: Callable[[int], Callable[[int, int], None] | None] | None = None,
+) -> Iterator[Event]:
+    """:func:`due_events`, with the run recorded (:mod:`cron`): when it ran and how it went."""
+    run_id = cron.start(conn, now)
+    tally = _Tally()
+    started = time.monotonic()
+    try:
+        for event in due_events(conn, config, now, transport=transport, progress_for=progress_for):
+            tally.add(event)
+            yield event
+    except NewsletterError as exc:
+        tally.errors.append(str(exc))
+        raise
+    except KeyboardInterrupt:
+        tally.errors.append("interrupted")
+        raise
+    finally:
+        cron.finish(conn, run_id, now + timedelta(seconds=time.monotonic() - started), *tally.result())
+
+
+@dataclass
+class _Tally:
+    """What a run's events add up to, for its record."""
+
+    locked: bool = False
+    sent: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # finished, but not every delivery went
+    errors: list[str] = field(default_factory=list)  # not sent at all
+
+    def add(self, event: Event) -> None:
+        if event.kind == EventKind.LOCKED:
+            self.locked = True
+        elif event.kind == EventKind.ERROR:
+            self.errors.append(f"issue {event.issue_id}: {event.error}" if event.issue_id else str(event.error))
+        elif event.kind == EventKind.SENT:
+            report = event.report
+            self.sent.append(report.summary())
+            if report.exit_code:
+                self.failures.append(f"issue {event.issue_id}: "
+                                     + (report.reason or f"{report.failed} deliveries failed"))
+
+    def result(self) -> tuple[cron.RunOutcome, str]:
+        if self.errors:
+            return cron.RunOutcome.ERROR, "; ".join(self.errors + self.failures)
+        if self.failures:
+            return cron.RunOutcome.FAILED, "; ".join(self.failures)
+        if self.sent:
+            return cron.RunOutcome.SENT, "; ".join(self.sent)
+        return (cron.RunOutcome.LOCKED if self.locked else cron.RunOutcome.IDLE), ""
+
+
+def due_events(
     conn: Connection,
     config: Config,
     now: datetime,

@@ -11,6 +11,9 @@ A confirmation link (purpose ``confirm``) expires: it is ``KEY.NONCE.TIMESTAMP.S
 one stored with the subscriber until the link is used, so it works once. The hosted signup
 form carries a token of its own (:func:`form_token`): a signed random value that is also the
 form's cookie, with the time the page was served.
+A test copy carries a test token in place of a subscriber's (:func:`test_token`):
+``test-issue-ID`` or ``test-article-SLUG`` with the time it was made, signed; its links stop
+working after :data:`TEST_MAX_AGE`.
 
 Tokens are signed with itsdangerous. Keys come from ``NEWSLETTER_SECRET_KEY``; key rotation:
 the variable may hold several keys separated by commas, newest first
@@ -90,12 +93,14 @@ PURPOSES = frozenset({"unsubscribe", "preferences", "confirm"})
 TIMED = frozenset({"confirm"})
 #: the hosted signup form's token: not a subscriber's, so not one of PURPOSES
 FORM = "subscribe-form"
+#: a test copy's token (:func:`test_token`): names an issue or an article, not a subscriber
+TEST = "test"
 
 
 @lru_cache(maxsize=16)
 def _signer(keys: tuple[str, ...], purpose: str) -> Signer:
     # itsdangerous signs with the last key of the list and verifies with all of them
-    kind = TimestampSigner if purpose in TIMED or purpose == FORM else Signer
+    kind = TimestampSigner if purpose in TIMED or purpose in (FORM, TEST) else Signer
     return kind(list(reversed(keys)), salt=f"newsletter.{purpose}.v2")
 
 
@@ -150,6 +155,49 @@ def read_form_token(config: Config, token: str, max_age: float) -> tuple[str, fl
         return nonce.decode("ascii"), (datetime.now(timezone.utc) - stamp).total_seconds()
     except (BadSignature, UnicodeDecodeError):
         raise InputError("signup form: invalid or expired form token") from None
+
+
+#: a test copy's token starts with this, so a page it reaches knows it from a subscriber's
+TEST_PREFIX = "test-"
+#: test copies' links stop working after this many seconds (30 days)
+TEST_MAX_AGE = 30 * 24 * 3600
+#: what a test copy can be of: an issue (by id) or an article (by slug)
+TEST_KINDS = ("issue", "article")
+
+
+@dataclass(frozen=True)
+class TestCopy:
+    """What a test token names: ``kind`` (one of :data:`TEST_KINDS`) and ``ref`` (the issue's
+    id or the article's slug, as text)."""
+
+    kind: str
+    ref: str
+
+
+def test_token(config: Config, kind: str, ref: str | int) -> str:
+    """The token a test copy of issue ``ref`` or article ``ref`` carries in its links, in
+    place of a subscriber's: ``test-issue-5.TIMESTAMP.SIGNATURE``."""
+    if kind not in TEST_KINDS:
+        raise ValueError(f"unknown test copy kind {kind!r}")
+    value = f"{TEST_PREFIX}{kind}-{ref}"
+    return _signer(tuple(secret_keys(config)), TEST).sign(value).decode("utf-8")
+
+
+def is_test_token(token: str) -> bool:
+    """Whether ``token`` claims to be a test copy's (its signature not yet checked)."""
+    return token.startswith(TEST_PREFIX)
+
+
+def read_test_token(config: Config, token: str) -> TestCopy:
+    """What a test token names; InputError when forged, altered, expired or malformed."""
+    try:
+        value = _signer(tuple(secret_keys(config)), TEST).unsign(token, max_age=TEST_MAX_AGE).decode("utf-8")
+    except (BadSignature, UnicodeDecodeError):
+        raise InputError("test link: invalid, altered or expired") from None
+    kind, _, ref = value.removeprefix(TEST_PREFIX).partition("-")
+    if not value.startswith(TEST_PREFIX) or kind not in TEST_KINDS or not ref:
+        raise InputError("test link: malformed token")
+    return TestCopy(kind, ref)
 
 
 @lru_cache(maxsize=8)

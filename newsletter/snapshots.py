@@ -89,6 +89,13 @@ def load(conn: sqlite3.Connection, issue_id: int) -> list[Article]:
     return [from_json(row[0]) for row in rows]
 
 
+def titles(conn: sqlite3.Connection, issue_id: int) -> list[tuple[str, str]]:
+    """(slug, title) of each article in the issue's copy, the lead first ([] without one)."""
+    rows = conn.execute("SELECT slug, article FROM issue_articles WHERE issue_id = ? ORDER BY position",
+                        (issue_id,))
+    return [(slug, json.loads(article).get("title", "")) for slug, article in rows]
+
+
 def newest_with(conn: sqlite3.Connection, slug: str, states: Sequence[str],
                 issue_id: int | None = None) -> tuple[int, Article] | None:
     """(issue id, article) of the newest issue in ``states`` (only ``issue_id``, if given)

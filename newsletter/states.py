@@ -20,6 +20,8 @@ class IssueState(StrEnum):
     CANCELLED = "cancelled"
 
 
+#: states in which an issue's subject and articles can still be changed (nothing rendered or sent)
+EDITABLE = frozenset({IssueState.DRAFT, IssueState.SCHEDULED})
 #: states from which an issue can be given a (new) send time
 SCHEDULABLE = frozenset({IssueState.DRAFT, IssueState.SCHEDULED, IssueState.MISSED})
 #: states from which what has not gone yet can be cancelled
@@ -31,6 +33,14 @@ SENDABLE = frozenset({IssueState.DRAFT, IssueState.SCHEDULED, IssueState.MISSED,
 OPEN = frozenset({IssueState.DRAFT, IssueState.SCHEDULED, IssueState.MISSED, IssueState.SENDING})
 #: states whose frozen copy is public (the web view, ``/read`` of its articles)
 PUBLISHED = frozenset({IssueState.SENDING, IssueState.SENT})
+
+
+def shown_state(state: IssueState, sender_started: bool) -> IssueState:
+    """The state to show (and to offer actions for): an issue whose sender process has started
+    but has not marked it ``sending`` yet is already being sent."""
+    if sender_started and state in SCHEDULABLE:
+        return IssueState.SENDING
+    return state
 
 
 class DeliveryState(StrEnum):

@@ -111,10 +111,15 @@ def is_database_url(text: str) -> bool:
 def _connect_sqlite(path: Path, busy_timeout: float) -> SqliteConnection:
     """Autocommit mode (``isolation_level=None``): callers group writes with :class:`transaction`.
     The file is the owner's alone (0600, and so its ``-wal`` and ``-shm``, which SQLite creates
-    with the file's mode)."""
+    with the file's mode). An existing file is never opened here: closing that descriptor
+    would drop the locks of this process's other connections to it (and another process could
+    then delete the ``-shm`` they use)."""
     try:
-        os.close(private_fd(path, os.O_RDWR))
-        make_owner_only(Path(f"{path}-wal"), Path(f"{path}-shm"))
+        try:
+            os.close(private_fd(path, os.O_RDWR | os.O_EXCL))
+        except FileExistsError:
+            pass
+        make_owner_only(path, Path(f"{path}-wal"), Path(f"{path}-shm"))
         conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False,
                                factory=SqliteConnection)
         conn.row_factory = sqlite3.Row

@@ -19,6 +19,7 @@ READ_IN_ISSUE = "/issues/<int:issue_id>/read/<slug>"
 READ = "/read/<slug>"
 ARCHIVE = "/archive"
 ARCHIVE_FEED = "/archive.atom"
+TEST_VIEW = "/test/<token>"
 
 SUBSCRIBE = "/subscribe"
 CONFIRM = "/subscribe/confirm/<token>"
@@ -72,12 +73,20 @@ def webview_url(config: Config, issue_id: int | None, token: str | None = None) 
     return f"{url}?t={quote(token, safe='')}" if token else url
 
 
-def read_url(config: Config, slug: str, issue_id: int | None = None) -> str:
+def test_view_url(config: Config, token: str) -> str:
+    """The web view of a test copy (an issue or an article before it is sent)."""
+    return _link(config, TEST_VIEW, token=token)
+
+
+def read_url(config: Config, slug: str, issue_id: int | None = None, token: str | None = None) -> str:
     """The public page of an article as issue ``issue_id`` carries it; with no issue (an
-    article previewed on its own), the page of its slug."""
+    article previewed on its own), the page of its slug. A test copy's ``token`` opens it
+    before it goes out."""
     if issue_id is None:
-        return _link(config, READ, slug=slug)
-    return _link(config, READ_IN_ISSUE, issue_id=issue_id, slug=slug)
+        url = _link(config, READ, slug=slug)
+    else:
+        url = _link(config, READ_IN_ISSUE, issue_id=issue_id, slug=slug)
+    return f"{url}?t={quote(token, safe='')}" if token else url
 
 
 def archive_url(config: Config, page: int = 1) -> str:
@@ -96,6 +105,8 @@ def is_absolute(url: str) -> bool:
     return url.startswith(("https://", "http://"))
 
 
-def article_url(config: Config, slug: str, published: str, issue_id: int | None = None) -> str:
-    """Where "Read the full article" goes: the article's published URL, else its page here."""
-    return published if is_absolute(published) else read_url(config, slug, issue_id)
+def article_url(config: Config, slug: str, published: str, issue_id: int | None = None,
+                token: str | None = None) -> str:
+    """Where "Read the full article" goes: the article's published URL, else its page here
+    (see :func:`read_url`)."""
+    return published if is_absolute(published) else read_url(config, slug, issue_id, token)

@@ -32,3 +32,31 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Email frames ([data-fit]) as tall as the email in them, so its footer is never hidden. The
+// frames are sandboxed without scripts; same origin only lets this page measure them.
+(function () {
+  function fit(frame) {
+    var doc;
+    try { doc = frame.contentDocument; } catch (e) { return; }
+    if (!doc || !doc.documentElement || !frame.offsetParent) return;  // not loaded, or hidden
+    frame.style.height = "0px";  // measure the email, not the frame it had
+    frame.style.height = doc.documentElement.scrollHeight + "px";
+  }
+  function fitAll() {
+    document.querySelectorAll("iframe[data-fit]").forEach(fit);
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("iframe[data-fit]").forEach(function (frame) {
+      frame.addEventListener("load", function () { fit(frame); });
+      fit(frame);
+    });
+    document.querySelectorAll("[role=tab]").forEach(function (tab) {
+      tab.addEventListener("click", fitAll);
+      tab.addEventListener("keyup", fitAll);
+    });
+    var timer;
+    window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(fitAll, 100); });
+  });
+  window.addEventListener("load", fitAll);
+})();

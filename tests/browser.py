@@ -87,9 +87,11 @@ def log_in(page, base: str, password: str) -> None:
 
 
 def take_screenshots(out: Path, dark: Path | None = None) -> list[Path]:
-    """Dashboard, preview and public archive (desktop and phone widths) of the sample content
-    and the seed, with a few made-up subscribers and issues in a throwaway database; the
-    signup, confirm and preferences pages at 375 px (also in dark mode into ``dark``, when given)."""
+    """The README's screenshots of the sample content and the seed, with a few made-up
+    subscribers and issues in a throwaway database: the dashboard (cron never ran), the
+    preview, a stalled send, the issue editor, a test copy's web view, the public 404 page and
+    the public archive, at 1280 px and 375 px; the signup, confirm and preferences pages at
+    375 px (also in dark mode into ``dark``, when given)."""
     import shutil
     import tempfile
     from datetime import datetime, timedelta, timezone
@@ -102,17 +104,17 @@ def take_screenshots(out: Path, dark: Path | None = None) -> list[Path]:
         folder = Path(tmp) / "content"
         shutil.copytree(root / "content", folder, dirs_exist_ok=True)
         shutil.copy(root / "tests" / "samples" / "000_c1508f7e4351951f.txt", folder)
-        config = load_config(
-            overrides={
-                "content": {"dir": str(folder)},
-                "database": {"path": f"{tmp}/newsletter.db"},
-                "smtp": {"outbox": f"{tmp}/outbox"},
-            },
-            environ={"NEWSLETTER_EDITOR_PASSWORD": "screenshots", "NEWSLETTER_SECRET_KEY": "screenshots"},
-        )
+        overrides = {
+            "content": {"dir": str(folder)},
+            "database": {"path": f"{tmp}/newsletter.db"},
+            "smtp": {"outbox": f"{tmp}/outbox"},
+            "schedule": {"timezone": "Europe/Paris"},
+        }
+        environ = {"NEWSLETTER_EDITOR_PASSWORD": "screenshots", "NEWSLETTER_SECRET_KEY": "screenshots"}
+        config = load_config(overrides=overrides, environ=environ)
         articles = content.load_articles(config.content_dir)
         conn = store.connect(config)
-        for n, name in enumerate(["Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra"]):
+        for name in ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra"]:
             subscribers.add(conn, f"{name.split()[0].lower()}@example.com", name)
         now = datetime.now(timezone.utc)
         for day, count in enumerate([1, 0, 2, 3, 1, 0, 0, 4, 2, 1, 5, 3, 2, 0, 1, 6, 2, 3, 1, 0, 2, 4, 3, 1, 7, 2, 3, 1, 2, 4]):
@@ -124,31 +126,67 @@ def take_screenshots(out: Path, dark: Path | None = None) -> list[Path]:
                                    now=when + timedelta(minutes=5))
         issues.create(conn, config.content_dir, [a.slug for a in articles[:2]], subject="This week's digest",
                       send_at=datetime.now(timezone.utc) + timedelta(days=2))
-        issues.create(conn, config.content_dir, [articles[-1].slug])
+        draft = issues.create(conn, config.content_dir, [articles[-1].slug, articles[1].slug])
+        stalled = _stalled_issue(conn, config, articles[0].slug, overrides, environ)
         _sent_issues(conn, config, articles)
         app = create_app({"NEWSLETTER": config})
+        seed = content.load_article(folder / "000_c1508f7e4351951f.txt")
+        token = signing.test_token(config, "issue", draft)
+        pages = [("dashboard", "/", None), ("issue-stalled", f"/issues/{stalled}", None),
+                 ("issue-editor", f"/issues/{draft}", "#edit"), ("test-copy", f"/test/{token}", None),
+                 ("public-404", f"/issues/{stalled + 100}/view", None)]
         shots = []
         with chromium() as b, live_server(app) as base:
             desktop = b.new_page(viewport={"width": 1280, "height": 860})
-            log_in(desktop, base, "screenshots")
-            shots.append(_shot(desktop, out / "dashboard.png"))
-            seed = content.load_article(folder / "000_c1508f7e4351951f.txt")
+            phone = b.new_page(viewport={"width": 375, "height": 812}, is_mobile=True)
+            for page in (desktop, phone):
+                log_in(page, base, "screenshots")
+            for name, path, anchor in pages:
+                for page, suffix in ((desktop, ""), (phone, "-phone")):
+                    page.goto(base + path)
+                    if anchor:
+                        page.locator(anchor).scroll_into_view_if_needed()
+                    shots.append(_shot(page, out / f"{name}{suffix}.png"))
             desktop.goto(f"{base}/articles/{seed.slug}")
             shots.append(_shot(desktop, out / "preview-desktop.png"))
-            phone = b.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
-            log_in(phone, base, "screenshots")
             phone.goto(f"{base}/articles/{seed.slug}")
             phone.evaluate("document.querySelector('.facts').scrollIntoView()")
             shots.append(_shot(phone, out / "preview-phone.png"))
             desktop.goto(f"{base}/archive")
             shots.append(_shot(desktop, out / "archive-desktop.png"))
-            narrow = b.new_page(viewport={"width": 375, "height": 812}, is_mobile=True)
-            narrow.goto(f"{base}/archive")
-            shots.append(_shot(narrow, out / "archive-phone.png"))
+            phone.goto(f"{base}/archive")
+            shots.append(_shot(phone, out / "archive-phone.png"))
             for scheme, folder in (("light", out), ("dark", dark)):
                 if folder is not None:
                     shots += _subscription_pages(b, base, config, conn, scheme, folder)
         return shots
+
+
+def _stalled_issue(conn, config, slug: str, overrides: dict, environ: dict) -> int:
+    """An issue whose send stopped because the mail server could not be reached: really sent
+    to a closed port on this machine, as a ``send`` would."""
+    import socket
+
+    from newsletter import delivery, issues
+    from newsletter.config import load_config
+    from newsletter.errors import TransportError
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    smtp = load_config(overrides={**overrides, "smtp": {**overrides["smtp"], "backend": "smtp",
+                                                        "host": "127.0.0.1", "port": port,
+                                                        "security": "none", "timeout": 2.0},
+                                  "newsletter": {"sender": "The Newsletter <news@example.org>",
+                                                 "postal_address": "1 Example Road, Springfield",
+                                                 "base_url": "https://news.example.org"}},
+                       environ=environ)
+    issue_id = issues.create(conn, config.content_dir, [slug], subject="Monday briefing")
+    try:
+        delivery.send_issue(conn, smtp, issue_id)
+    except TransportError:
+        pass
+    return issue_id
 
 
 def _sent_issues(conn, config, articles) -> None:

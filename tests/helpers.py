@@ -105,13 +105,19 @@ def second_article(**changes) -> Article:
 
 ENV = {"NEWSLETTER_SECRET_KEY": "delivery-test-key", "NEWSLETTER_CONFIG": ""}
 
+#: a [newsletter] section with no placeholder left: the SMTP backend refuses to send the
+#: built-in sample sender and postal address, or a base_url on 127.0.0.1
+REAL = {"sender": "Test News <news@example.org>", "postal_address": "1 Test Road, Testville",
+        "base_url": "https://news.example.org"}
+REAL_TOML = "[newsletter]\n" + "".join(f'{key} = "{value}"\n' for key, value in REAL.items())
+
 
 def write_config(tmp_path: Path, port: int = 25, database_url: str = "", **smtp) -> Path:
     """A config file for the SMTP server on ``port`` (the outbox with ``backend="outbox"``);
     ``database_url`` a PostgreSQL database (the ``database_url`` fixture), else SQLite."""
     values = {"backend": "smtp", "host": "127.0.0.1", "port": port, "security": "none",
               "timeout": 3.0, "connections": 4, **smtp}
-    lines = ["[newsletter]", 'base_url = "https://news.example.org"', "[database]",
+    lines = [REAL_TOML, "[database]",
              f'path = "{tmp_path / "state" / "news.db"}"', f'url = "{database_url}"', "[smtp]",
              f'outbox = "{tmp_path / "state" / "outbox"}"']
     for key, value in values.items():

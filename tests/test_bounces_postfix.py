@@ -48,6 +48,7 @@ def test_postfix_dsns_for_unknown_users_make_them_bounced(tmp_path, verp):
         cfg = tmp_path / "config.toml"
         cfg.write_text(
             f'[newsletter]\nsender = "The Newsletter <{SENDER}>"\n'
+            'postal_address = "1 Test Road, Testville"\nbase_url = "https://news.example.net"\n'
             f'[content]\ndir = "{ROOT / "content"}"\n'
             '[database]\npath = "instance/newsletter.db"\n'
             f'[smtp]\nbackend = "smtp"\nhost = "127.0.0.1"\nport = {postfix.port}\nsecurity = "none"\n'

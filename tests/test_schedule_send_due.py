@@ -20,6 +20,7 @@ from newsletter import subscribers as subs
 from newsletter.config import load_config
 from newsletter.schedule import parse_when, send_due
 from newsletter.store import connect
+from helpers import REAL_TOML
 from smtpserver import Recorder, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,7 @@ def site(tmp_path, smtp, database_url):
     the CLI against it: several runs at once are as several hosts would be."""
     cfg = tmp_path / "config.toml"
     cfg.write_text(
-        f'[database]\npath = "instance/newsletter.db"\nurl = "{database_url}"\n'
+        REAL_TOML + f'[database]\npath = "instance/newsletter.db"\nurl = "{database_url}"\n'
         f'[smtp]\nbackend = "smtp"\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'
         "connections = 2\ntimeout = 10\n"
         '[schedule]\ntimezone = "Europe/Paris"\nmax_lateness = "6h"\n'

@@ -146,7 +146,7 @@ def test_refresh_on_the_command_line(tmp_path):
     write(article, "After", "Text.")
     result = run(path, "issue", "refresh", "1")
     assert result.exit_code == 0 and "issue 1: articles taken again from cli" in result.output
-    assert "(subject from cli)" in run(path, "issue", "list").output
+    assert "\tAfter\t" in run(path, "issue", "list").output  # the subject: the refreshed lead title
     config = load_config(path, environ={})
     conn = store.connect(config.database_path)
     assert snapshots.load(conn, 1)[0].title == "After"

@@ -3,6 +3,8 @@ origin (a second live server on 127.0.0.1) through confirmation, an issue, the p
 the data download, unsubscribe and resubscribe; and axe-core on every new page, light and dark."""
 from __future__ import annotations
 
+import copy
+import dataclasses
 import email
 import email.policy
 import json
@@ -15,6 +17,7 @@ from newsletter import create_app, delivery, issues, store, subscribers
 from newsletter.config import load_config
 
 from browser import axe_violations, live_server, log_in
+from helpers import REAL
 from smtpserver import smtp_server
 
 PASSWORD = "subscribe-browser-password"
@@ -27,6 +30,7 @@ def site(tmp_path_factory):
     with smtp_server() as (port, recorder):
         config = load_config(
             overrides={
+                "newsletter": {"sender": REAL["sender"], "postal_address": REAL["postal_address"]},
                 "database": {"path": str(tmp / "instance" / "newsletter.db")},
                 "smtp": {"backend": "smtp", "host": "127.0.0.1", "port": port, "security": "none",
                          "outbox": str(tmp / "instance" / "outbox")},
@@ -66,8 +70,17 @@ def last_message(recorder, count: int) -> email.message.EmailMessage:
     return recorder.received[count - 1].message
 
 
-def link(message, path: str) -> str:
-    return re.search(rf"http://127\.0\.0\.1:\d+{path}\S+", message.get_body(("plain",)).get_content()).group(0)
+def link(message, path: str, base: str = r"http://127\.0\.0\.1:\d+") -> str:
+    return re.search(rf"{base}{path}\S+", message.get_body(("plain",)).get_content()).group(0)
+
+
+def public(config):
+    """``config`` with the public ``base_url`` an issue must go out with (never one on this
+    machine: see check/placeholders); its links are brought back to the test server as a
+    reverse proxy would."""
+    found = dataclasses.replace(config, values=copy.deepcopy(config.values))
+    found["newsletter"]["base_url"] = REAL["base_url"]
+    return found
 
 
 def test_from_another_sites_form_to_confirmed_reader_and_back(context, site):
@@ -102,12 +115,12 @@ def test_from_another_sites_form_to_confirmed_reader_and_back(context, site):
     assert subscribers.find(db, "reader@example.com").status == "active"
 
     issue_id = issues.create(db, config.content_dir, ["passkeys-without-the-jargon"], subject="This week")
-    report = delivery.send_issue(db, config, issue_id)
+    report = delivery.send_issue(db, public(config), issue_id)
     assert report.sent == 1 and report.failed == 0
     newsletter = last_message(recorder, seen + 2)
     assert newsletter["Subject"] == "This week" and newsletter["To"].addresses[0].addr_spec == "reader@example.com"
 
-    page.goto(link(newsletter, "/preferences/"))
+    page.goto(link(newsletter, "/preferences/", re.escape(REAL["base_url"])).replace(REAL["base_url"], base))
     with page.expect_download() as download:
         page.get_by_role("button", name="Download my data (JSON)").click()
     mine = json.loads(open(download.value.path(), encoding="utf-8").read())

@@ -16,6 +16,8 @@ from newsletter import subscribers as subs
 from newsletter.errors import InputError
 from newsletter.store import connect
 
+from helpers import REAL
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -211,6 +213,7 @@ def test_an_international_domain_is_stored_so_that_it_can_be_mailed(config, conn
     assert subs.find(conn, "anna@bücher.de").email == "Anna@xn--bcher-kva.de"
     with smtp_server(Recorder()) as (port, server):
         config["smtp"].update(backend="smtp", host="127.0.0.1", port=port, security="none", connections=1)
+        config["newsletter"].update(REAL)
         report = delivery.send_issue(conn, config, make_issue(conn))
         assert (report.sent, report.failed) == (2, 0), report.errors
         assert sorted(server.recipients()) == ["Anna@xn--bcher-kva.de", "ben@example.com"]

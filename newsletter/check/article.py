@@ -7,8 +7,10 @@ from pathlib import Path
 from .. import compose, content, mail
 from ..config import Config
 from ..content import Article
+from .branding import check_accent
 from .findings import Finding, report
 from .message import check_message
+from .placeholders import check_placeholders
 
 _LOCAL_URL = re.compile(r"https?://(?:localhost|127\.0\.0\.1|\[::1\])(?::\d+)?(?:/|$)", re.I)
 
@@ -24,8 +26,10 @@ def check_article(article_or_slug: Article | str | Path, config: Config) -> list
 
 
 def check_composed(raw: bytes, config: Config) -> list[Finding]:
-    """Findings for a message the app composed (``raw``), plus the config's ``base_url`` check."""
-    return report(check_message(raw, config=config) + check_base_url(config))
+    """Findings for a message the app composed (``raw``), plus the config's own checks:
+    ``base_url``, the accent colour, and placeholders that must not go out."""
+    return report(check_message(raw, config=config) + check_base_url(config)
+                  + check_accent(config) + check_placeholders(config))
 
 
 def check_base_url(config: Config) -> list[Finding]:

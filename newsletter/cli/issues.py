@@ -1,4 +1,4 @@
-"""``issue create|list|show|schedule|cancel`` and ``send-due`` (for cron)."""
+"""``issue create|list|show|edit|schedule|refresh|cancel`` and ``send-due`` (for cron)."""
 from __future__ import annotations
 
 import os
@@ -37,13 +37,9 @@ def _now() -> datetime:
     return moment
 
 
-def _subject(issue: issues.Issue) -> str:
-    return issue.subject or f"(subject from {issue.articles[0]})"
-
-
 @click.group()
 def issue() -> None:
-    """Create, list, show, schedule, refresh and cancel newsletter issues."""
+    """Create, list, show, edit, schedule, refresh and cancel newsletter issues."""
 
 
 @issue.command()
@@ -89,7 +85,7 @@ def list_() -> None:
     for item in issues.list_issues(conn):
         counts = issues.format_counts(issues.delivery_counts(conn, item))
         echo(f"{item.id}\t{item.state}\t{format_when(item.send_at, config.timezone)}"
-                   f"\t{_subject(item)}\t{counts}")
+             f"\t{issues.subject(conn, config, item)}\t{counts}")
 
 
 @issue.command()
@@ -101,14 +97,19 @@ def show(issue_id: int) -> None:
     item = issues.get(conn, issue_id)
     tz = config.timezone
     echo(f"issue {item.id}: {item.state}")
-    echo(f"subject: {_subject(item)}")
-    echo(f"articles: {', '.join(item.articles)}")
+    articles = issues.article_refs(conn, config, item)
+    echo(f"subject: {issues.subject(conn, config, item, articles)}")
+    titles = [f"{a.ref} ({a.title or 'cannot be read'})" for a in articles]
+    echo(f"articles: {', '.join(titles)}")
     echo(f"send at: {format_when(item.send_at, tz)}")
     echo(f"created: {format_when(item.created_at, tz)}")
     if item.started_at:
         echo(f"started: {format_when(item.started_at, tz)}")
     if item.finished_at:
         echo(f"finished: {format_when(item.finished_at, tz)}")
+    if item.last_send:
+        status = f" (exit status {item.last_send.status})" if item.last_send.status else ""
+        echo(f"last send: {format_when(item.last_send.at, tz)}: {item.last_send.note}{status}")
     counts = issues.delivery_counts(conn, item)
     echo(f"deliveries: {issues.format_counts(counts)}")
     bounces = issue_bounces(conn, item.id)
@@ -128,6 +129,22 @@ def show(issue_id: int) -> None:
             echo(f"  {row['email']}\tattempts {row['attempts']}\t{row['last_error'] or ''}")
         if counts[state] > SHOWN:
             echo(f"  and {counts[state] - SHOWN} more")
+
+
+@issue.command()
+@click.argument("issue_id", type=int, metavar="ID")
+@click.argument("articles", nargs=-1, metavar="[SLUG_OR_PATH...]")
+@click.option("--subject", default=None, help="New subject line ('' for the lead article's title).")
+def edit(issue_id: int, articles: tuple[str, ...], subject: str | None) -> None:
+    """Change a draft or scheduled issue: its articles (all of them, in order) and/or its subject."""
+    config = current_config()
+    conn = current_db()
+    item = issues.get(conn, issue_id)
+    if not articles and subject is None:
+        raise InputError("give the articles, --subject, or both")
+    item = issues.edit(conn, config.content_dir, issue_id, list(articles) or list(item.articles),
+                       item.subject if subject is None else subject)
+    echo(f"issue {item.id}: {issues.subject(conn, config, item)} ({', '.join(item.articles)})")
 
 
 @issue.command("schedule")

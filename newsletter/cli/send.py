@@ -8,8 +8,7 @@ import click
 
 from .context import current_config, current_db
 from .output import echo
-from .. import delivery, issues, testers
-from ..compose import render_issue
+from .. import delivery, issues, testcopy, testers
 from ..content import resolve
 from ..errors import InputError
 from ..subscribers import normalize_email
@@ -134,11 +133,11 @@ def send_test(ctx: click.Context, issue_or_slug: str, to: str | None) -> None:
         raise InputError("--to: no address given and no test address saved (add some in the editor app)")
     if issue_or_slug.isascii() and issue_or_slug.isdigit():
         conn = current_db()
-        copy = issues.rendered(conn, config, issues.get(conn, int(issue_or_slug)))
+        copy, token = testcopy.of_issue(conn, config, issues.get(conn, int(issue_or_slug)))
     else:
-        copy = render_issue([resolve(issue_or_slug, config.content_dir)], config)
+        copy, token = testcopy.of_article(config, resolve(issue_or_slug, config.content_dir))
     failed = 0
-    for address, error in delivery.send_test(config, copy, addresses):
+    for address, error in delivery.send_test(config, copy, addresses, test_token=token):
         if error:
             failed += 1
             echo(f"{address}: not sent: {error}", err=True)

@@ -30,6 +30,8 @@ TEMPLATES = PROJECT_ROOT / "templates"
 #: preferences page (their POSTs carry signed tokens), and signup, which has a protection of its
 #: own kind (see web/subscribe.py).
 csrf = CSRFProtect()
+#: the blueprints of readers' pages: no CSRF session check, and errors in the public frame
+PUBLIC_BLUEPRINTS = ("public", "subscribe", "preferences")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -69,8 +71,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (auth.bp, public.bp, subscribe.bp, preferences.bp, dashboard.bp, issues.bp,
                       preview.bp, subscribers.bp, testers.bp, bounces.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (public.bp, subscribe.bp, preferences.bp):
-        csrf.exempt(blueprint)
+    for name in PUBLIC_BLUEPRINTS:
+        csrf.exempt(app.blueprints[name])
     _register_errors(app)
     app.jinja_env.filters.update(fmt.FILTERS)
     app.jinja_env.globals.update(newsletter_name=lambda: app.config["NEWSLETTER"]["newsletter"]["name"])
@@ -109,8 +111,17 @@ def _load_config(overrides: dict | None) -> Config:
 
 
 def _register_errors(app: Flask) -> None:
+    from flask import make_response, request
+
+    from .auth import logged_in
+    from .public import error_page
+
     def page(status: int, title: str, message: str):
-        return render_template("web/error.html", status=status, title=title, message=message), status
+        """The editor's error page for editors on editor pages; the public frame for a public
+        address, and for anyone not logged in (they are readers, not editors)."""
+        if request.blueprint in PUBLIC_BLUEPRINTS or not logged_in():
+            return make_response(error_page(status, title, message))
+        return make_response(render_template("web/error.html", status=status, title=title, message=message), status)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
@@ -134,9 +145,10 @@ def _register_errors(app: Flask) -> None:
     def database_error(exc: Exception):
         config = app.config["NEWSLETTER"]
         app.logger.error("%s", storage_error(exc, config))
-        html, status = page(503, "Try again in a moment", "The database is busy or cannot take more"
-                            " data right now. Nothing was changed.")
-        return html, status, {"Retry-After": "5"}
+        response = page(503, "Try again in a moment", "The database is busy or cannot take more"
+                        " data right now. Nothing was changed.")
+        response.headers["Retry-After"] = "5"
+        return response
 
     for error_class in database_errors():
         app.register_error_handler(error_class, database_error)

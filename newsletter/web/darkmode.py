@@ -15,6 +15,7 @@ _MEDIA = re.compile(r"@media\b([^{;]*)\{", re.IGNORECASE)
 _DARK = re.compile(r"prefers-color-scheme\s*:\s*dark", re.IGNORECASE)
 _LIGHT = re.compile(r"prefers-color-scheme\s*:\s*light", re.IGNORECASE)
 _HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+_BODY = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 
 DECLARE_DARK = '<meta name="color-scheme" content="dark"><style>:root{color-scheme:dark}</style>'
 
@@ -42,4 +43,12 @@ def inject_head(html: str, snippet: str) -> str:
     head = _HEAD.search(html)
     if head:
         return html[: head.end()] + snippet + html[head.end():]
+    return snippet + html
+
+
+def inject_body(html: str, snippet: str) -> str:
+    """``html`` with ``snippet`` first thing in its body."""
+    body = _BODY.search(html)
+    if body:
+        return html[: body.end()] + snippet + html[body.end():]
     return snippet + html

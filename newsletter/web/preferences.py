@@ -5,7 +5,7 @@
 ``data`` (everything stored about them, as a JSON download) and ``erase`` (only with the
 confirmation box ticked: the row and its history deleted, the address kept as a hash on the
 suppression list). The signed token is the authority, as for unsubscribe links; the app exempts
-this blueprint from its session CSRF check.
+this blueprint from its session CSRF check. A test copy's link says it is one and changes nothing.
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from .. import subscribers, urls
 from ..config import Config
 from ..errors import InputError
 from ..mail import contact_address
-from ..signing import read_subscriber_token
+from ..signing import is_test_token, read_subscriber_token
 from ..states import RESUBSCRIBABLE, ConsentSource, SubscriberStatus
 from .db import get_db
-from .public import page
+from .public import page, test_link_page
 
 bp = Blueprint("preferences", __name__)
 
@@ -39,6 +39,8 @@ def _config() -> Config:
 @bp.route(urls.PREFERENCES, methods=["GET", "POST"])
 def preferences(token: str):
     request.max_content_length = MAX_BODY
+    if is_test_token(token):  # a test copy's link: nobody's preferences
+        return test_link_page(token, "preferences")
     conn = get_db()
     try:
         sub = subscribers.named_by(conn, read_subscriber_token(_config(), "preferences", token))

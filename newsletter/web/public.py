@@ -1,9 +1,12 @@
 """Public pages, open without login: one-click unsubscribe (RFC 8058), the web view of an
 issue, the archive of sent issues (a page and an Atom feed, unless ``[archive] public`` is
-false), and the web page of an article that has gone out (``/issues/<id>/read/<slug>``, the
+false), the web page of an article that has gone out (``/issues/<id>/read/<slug>``, the
 digest's "Read the full article" link for an article without a published ``url``; links of the
-first form, ``/read/<slug>``, show the newest issue that went out with that slug). Articles are
-the issue's own copy (:mod:`newsletter.snapshots`), never whatever file has the slug today.
+first form, ``/read/<slug>``, show the newest issue that went out with that slug), and where a
+test copy's links lead (:mod:`newsletter.testcopy`). Articles are the issue's own copy
+(:mod:`newsletter.snapshots`), never whatever file has the slug today. The pages share
+``public/base.html``: the newsletter's name, no editor chrome; so do errors on public addresses
+(:func:`error_page`).
 
 ``GET /unsubscribe/<token>`` only shows a confirmation page with a button; ``POST`` (the
 button, or a mail client's ``List-Unsubscribe=One-Click``, no cookies) unsubscribes and
@@ -16,13 +19,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from .. import archive, content, issues, subscribers, urls
+from .. import archive, content, issues, subscribers, testcopy, urls
 from ..store import Connection
 from ..compose import TOKENS, article_view, text_direction
 from ..config import Config
 from ..errors import ContentError, InputError
 from ..mail import contact_address
-from ..signing import read_subscriber_token, subscriber_signer
+from ..signing import is_test_token, read_subscriber_token, read_test_token, subscriber_signer
+from . import darkmode
 from ..states import PUBLISHED, SubscriberStatus
 from .auth import logged_in
 from .db import get_db
@@ -33,6 +37,11 @@ bp = Blueprint("public", __name__)
 
 def _config() -> Config:
     return current_app.config["NEWSLETTER"]
+
+
+def error_page(status: int, title: str, message: str):
+    """An error on a public address (or for a visitor who is not an editor), in the public frame."""
+    return page("message.html", status, title=title, message=message)
 
 
 def page(template: str, status: int = 200, **values):
@@ -58,18 +67,20 @@ def _subscriber_of(conn: Connection, token: str) -> subscribers.Subscriber | Non
 @bp.route(urls.UNSUBSCRIBE_HELP)
 def unsubscribe_help():
     return page("message.html", title="Unsubscribe",
-                 message="Use the unsubscribe link at the bottom of any message you received.")
+                message="Use the unsubscribe link at the bottom of any message you received.")
 
 
 @bp.route(urls.UNSUBSCRIBE, methods=["GET", "POST"])
 def unsubscribe(token: str):
     conn = get_db()
+    if is_test_token(token):
+        return test_link_page(token, "unsubscribe")
     try:
         found = _subscriber_of(conn, token)
     except InputError:
         return page("message.html", 400, title="Invalid link",
-                     message="This unsubscribe link is not valid. Copy the whole link from the "
-                     "message, or use the link in a more recent message.")
+                    message="This unsubscribe link is not valid. Copy the whole link from the "
+                    "message, or use the link in a more recent message.")
     email = found.email if found is not None else ""
     # their preferences page: resubscribe after a mistaken click, and everything else
     preferences = preferences_link(_config(), found) if found is not None else ""
@@ -81,6 +92,43 @@ def unsubscribe(token: str):
     if found is not None:
         subscribers.unsubscribe(conn, found.id)
     return page("done.html", **done)
+
+
+#: what a test copy's own links say, where a subscriber's would act
+_TEST_LINKS = {
+    "unsubscribe": "This unsubscribe link is in a test copy, so it unsubscribes no one and changes nothing."
+                   " In the copies subscribers get, this link unsubscribes the reader it was sent to.",
+    "preferences": "This link is in a test copy, so it opens no one's preferences and changes nothing."
+                   " In the copies subscribers get, it opens the reader's own preferences page.",
+}
+
+
+def test_link_page(token: str, link: str):
+    """Where a test copy's ``link`` (unsubscribe, preferences) leads: says so, and changes
+    nothing (GET or POST)."""
+    try:
+        read_test_token(_config(), token)
+    except InputError:
+        return page("message.html", 400, title="Invalid link",
+                    message=f"This test copy's {link} link is not valid, or is more than 30 days old.")
+    return page("message.html", title="This is a test copy", message=_TEST_LINKS[link])
+
+
+@bp.route(urls.TEST_VIEW)
+def test_view(token: str):
+    """The web view of a test copy: the issue or article as it will go out, marked as a test."""
+    try:
+        copy = testcopy.rendered_for(get_db(), _config(), token)
+    except (InputError, ContentError):
+        return error_page(404, "Not found", "This test copy's link is not valid, is more than 30 days old, "
+                          "or what it showed is gone.")
+    config = _config()
+    values = {"unsubscribe_url": urls.unsubscribe_url(config, token),
+              "preferences_url": urls.preferences_url(config, token), "webview_url": urls.test_view_url(config, token)}
+    html, _ = copy.fill({key: values.get(key, "") for key in TOKENS})
+    banner = render_template("public/test_banner.html", newsletter=config["newsletter"]["name"])
+    return darkmode.inject_body(html, banner), 200, {"Cache-Control": "private, no-store",
+                                                      "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 
 @bp.route(urls.WEBVIEW)
@@ -133,15 +181,18 @@ def archive_feed():
         abort(404)
     return archive.atom(get_db(), config), 200, {
         "Content-Type": "application/atom+xml; charset=utf-8", "Cache-Control": "public, max-age=300"}
+
+
 @bp.route(urls.READ_IN_ISSUE)
 def read_in_issue(issue_id: int, slug: str):
     """An article as issue ``issue_id`` carries it: public once that issue is sending or sent;
-    an editor sees any issue's copy."""
+    an editor sees any issue's copy, and so does a test copy of that issue (``?t=TOKEN``)."""
     conn, slug = get_db(), slug.lower()
     found = issues.published_article(conn, _config(), slug, issue_id)
     if found is not None:
         return _article_page(found[1], found[0], unsent=False)
-    if not logged_in():
+    test = testcopy.opens(_config(), request.args.get("t", ""), "issue", issue_id)
+    if not (logged_in() or test):
         abort(404)
     try:
         kept = issues.articles_of(conn, _config(), issues.get(conn, issue_id))
@@ -150,27 +201,30 @@ def read_in_issue(issue_id: int, slug: str):
     article = next((a for a in kept if a.slug == slug), None)
     if article is None:
         abort(404)
-    return _article_page(article, issue_id, unsent=True)
+    return _article_page(article, issue_id, unsent=True, test=test)
 
 
 @bp.route(urls.READ)
 def read(slug: str):
     """Links of the first form: the article as the newest issue that went out with it
     carries it. An editor also sees the content folder's article of that slug (slugs only,
-    never paths), marked unsent."""
+    never paths), marked unsent; so does a test copy of that article (``?t=TOKEN``)."""
     slug = slug.lower()
     found = issues.published_article(get_db(), _config(), slug)
     if found is not None:
         return _article_page(found[1], found[0], unsent=False)
-    if not logged_in():
+    test = testcopy.opens(_config(), request.args.get("t", ""), "article", slug)
+    if not (logged_in() or test):
         abort(404)
     try:
         article = content.resolve(slug, _config().content_dir, allow_paths=False)
     except (InputError, ContentError):
         abort(404)
-    return _article_page(article, None, unsent=True)
+    return _article_page(article, None, unsent=True, test=test)
 
 
-def _article_page(article: content.Article, issue_id: int | None, *, unsent: bool):
+def _article_page(article: content.Article, issue_id: int | None, *, unsent: bool, test: bool = False):
+    """The article's page; ``unsent`` marks an editor's (or, with ``test``, a test copy's) view
+    of an article no subscriber can open yet."""
     view = article_view(article, _config(), full_text=True, issue_id=issue_id)
-    return page("read.html", a=view, unsent=unsent)
+    return page("read.html", a=view, unsent=unsent, test=test and not logged_in())

@@ -1,14 +1,16 @@
-"""The dashboard: articles, issues, the number of active subscribers and signups per day, at a glance."""
+"""The dashboard: articles, issues, active subscribers, signups per day, and whether cron runs
+``send-due``, at a glance."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from ... import issues, signup, subscribers
-from ...digests import waiting_drafts
+from ... import cron, issues, signup, subscribers
 from ...bounces.apply import kept_count
 from ...bounces.stats import issue_bounces
-from ...states import SubscriberStatus
+from ...digests import waiting_drafts
+from ...states import IssueState, SubscriberStatus
 from ..db import get_db
+from . import status as statuses
 from .common import articles_report, config
 
 bp = Blueprint("dashboard", __name__)
@@ -18,16 +20,21 @@ bp = Blueprint("dashboard", __name__)
 def index():
     articles, errors = articles_report()
     conn = get_db()
-    rows = [(i, issues.delivery_counts(conn, i)) for i in issues.list_issues(conn)[:10]]
+    listed = issues.list_issues(conn)
+    rows = statuses.rows(conn, config(), listed[:10], {a.slug for a in articles})
     days = signup.signups_per_day(conn, config().timezone)
     return render_template(
         "web/dashboard.html",
-        warnings=[w for issue, _ in rows for w in issue_bounces(conn, issue.id).warnings()],
-        kept=kept_count(conn),
         articles=articles,
         errors=errors,
         rows=rows,
+        warnings=[w for row in rows for w in issue_bounces(conn, row.issue.id).warnings()],
+        kept=kept_count(conn),
         active=subscribers.count(conn, SubscriberStatus.ACTIVE),
+        sent_in=issues.sent_in(conn),
+        cron_state=statuses.cron_status(conn, config()),
+        scheduled=sum(1 for issue in listed if issue.state == IssueState.SCHEDULED),
+        crontab=cron.crontab_line(config()),
         waiting=waiting_drafts(conn),
         pending=subscribers.count(conn, SubscriberStatus.PENDING),
         days=days,

@@ -1,17 +1,24 @@
-"""Issues: create from chosen articles, schedule, cancel, send now (in its own process), progress."""
+"""Issues: create from chosen articles, edit, schedule, cancel, send now (in its own process),
+progress. What each page says about an issue comes from :mod:`.status`."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from ... import issues
+from ... import cron, issues
 from ...bounces.stats import issue_bounces
+from ...check.placeholders import placeholder_problems
+from ...content import Article
 from ...errors import InputError, NewsletterError
 from ...schedule import format_when, parse_when
-from ...states import CANCELLABLE, SCHEDULABLE, SENDABLE, DeliveryState
+from ...states import SENDABLE, DeliveryState
 from ...store import now_utc
 from .. import sending
 from ..db import get_db
 from ..numbers import form_number
+from . import status as statuses
 from .common import articles_report, config
 
 bp = Blueprint("issues", __name__)
@@ -24,27 +31,73 @@ def issue_or_404(issue_id: int) -> issues.Issue:
         abort(404)
 
 
+@dataclass(frozen=True)
+class PickRow:
+    """One article in an issue form: its reference, title and date, the order shown, ticked."""
+
+    ref: str
+    title: str
+    date: date | None
+    order: str
+    chosen: bool
+
+
+def pick_rows(articles: list[Article], chosen: list[str], orders: dict[str, str],
+              extra: list[issues.ArticleRef] = ()) -> list[PickRow]:
+    """The rows of an issue form's article picker: the chosen articles first, in their order,
+    numbered as typed (else by row), then the rest of the folder; ``extra``: an issue's
+    articles outside the content folder."""
+    listed = [(a.slug, a.title, a.date) for a in articles] + [(x.ref, x.title or x.ref, None) for x in extra]
+    rank = {ref: n for n, ref in enumerate(chosen)}
+    listed.sort(key=lambda item: (item[0] not in rank, rank.get(item[0], 0)))
+    return [PickRow(ref, title, day, orders.get(ref, str(n)), ref in rank)
+            for n, (ref, title, day) in enumerate(listed, 1)]
+
+
+def _index_page(form: dict | None = None, status_code: int = 200):
+    articles, _ = articles_report()
+    conn = get_db()
+    folder = {a.slug for a in articles}
+    chosen = form["chosen"] if form else [a.slug for a in articles[:1]]
+    return render_template(
+        "web/issues.html", articles=articles, rows=statuses.rows(conn, config(), issues.list_issues(conn), folder),
+        zone=config().timezone.key, sent_in=issues.sent_in(conn), form=form or {},
+        pick=pick_rows(articles, chosen, form["orders"] if form else {}),
+    ), status_code
+
+
 @bp.get("/issues")
 def index():
-    articles, errors = articles_report()
-    conn = get_db()
-    rows = [(i, issues.delivery_counts(conn, i)) for i in issues.list_issues(conn)]
-    return render_template("web/issues.html", articles=articles, rows=rows, zone=config().timezone.key)
+    return _index_page()
+
+
+def _chosen_articles(allowed: dict[str, int]) -> list[str]:
+    """The articles ticked in the form, in the order given (then the listing order); only
+    references in ``allowed`` (reference -> listing position)."""
+    chosen = [ref for ref in request.form.getlist("article") if ref in allowed]
+
+    order = {ref: form_number(request.form.get(f"order-{ref}"), 999) for ref in chosen}
+    return sorted(chosen, key=lambda ref: (order[ref], allowed[ref]))
+
+
+def _typed() -> dict:
+    """What the editor typed into an issue form, to show it again with an error."""
+    return {
+        "chosen": request.form.getlist("article"),
+        "orders": {key[6:]: value for key, value in request.form.items() if key.startswith("order-")},
+        "subject": request.form.get("subject", ""),
+        "send_at": request.form.get("send_at", ""),
+    }
 
 
 @bp.post("/issues")
 def create():
     cfg = config()
-    known = {a.slug: n for n, a in enumerate(articles_report()[0])}
-    chosen = [s for s in request.form.getlist("article") if s in known]
-    if not chosen:
-        flash("Choose at least one article.", "error")
-        return redirect(url_for("issues.index"))
-
-    order = {slug: form_number(request.form.get(f"order-{slug}"), 999) for slug in chosen}
-    chosen.sort(key=lambda slug: (order[slug], known[slug]))
+    chosen = _chosen_articles({a.slug: n for n, a in enumerate(articles_report()[0])})
     when_text = request.form.get("send_at", "").strip()
     try:
+        if not chosen:
+            raise InputError("choose at least one article")
         when = parse_when(when_text, cfg.timezone) if when_text else None
         if when is not None and when.utc < now_utc() - cfg.max_lateness:
             raise InputError("that send time is long past; leave it empty for a draft")
@@ -54,36 +107,59 @@ def create():
         )
     except InputError as exc:
         flash(f"Issue not created: {exc}", "error")
-        return redirect(url_for("issues.index"))
+        return _index_page(_typed(), 400)
     flash(f"Issue {issue_id} created" + (f", scheduled for {format_when(when.utc, cfg.timezone)}." if when else " as a draft."), "ok")
     if when and when.note:
         flash(when.note, "ok")
     return redirect(url_for("issues.show", issue_id=issue_id))
 
 
-@bp.get("/issues/<int:issue_id>")
-def show(issue_id: int):
-    issue = issue_or_404(issue_id)
+def _show_page(issue: issues.Issue, form: dict | None = None, status_code: int = 200):
     cfg = config()
-    counts = issues.delivery_counts(get_db(), issue)
-    active = issue.state == "sending" or sending.running(issue_id)
+    conn = get_db()
+    articles, _ = articles_report()
+    found = statuses.status(conn, cfg, issue, {a.slug for a in articles})
+    extra = [a for a in found.articles if not a.in_folder]
+    chosen, orders = (form["chosen"], form["orders"]) if form else (list(issue.articles), {})
     return render_template(
         "web/issue.html",
+        s=found,
         issue=issue,
-        counts=counts,
-        total=sum(counts.values()),
-        refresh=active,
-        running=sending.running(issue_id),
-        log=sending.log_tail(cfg, issue_id),
-        failed=issues.problem_deliveries(get_db(), issue_id, DeliveryState.FAILED),
-        bounces=issue_bounces(get_db(), issue_id),
-        unknown=issues.problem_deliveries(get_db(), issue_id, DeliveryState.UNKNOWN),
+        articles=articles,
+        sent_in=issues.sent_in(conn),
+        total=sum(found.counts.values()),
+        log=sending.log_tail(cfg, issue.id),
+        failed=issues.problem_deliveries(conn, issue.id, DeliveryState.FAILED),
+        unknown=issues.problem_deliveries(conn, issue.id, DeliveryState.UNKNOWN),
+        bounces=issue_bounces(conn, issue.id),
         zone=cfg.timezone.key,
-        schedulable=issue.state in SCHEDULABLE,
-        refreshable=issue.state in SCHEDULABLE and issue.started_at is None,
-        cancellable=issue.state in CANCELLABLE,
-        sendable=issue.state in SENDABLE,
-    )
+        crontab=cron.crontab_line(cfg),
+        form=form,
+        pick=pick_rows(articles, chosen, orders, extra),
+    ), status_code
+
+
+@bp.get("/issues/<int:issue_id>")
+def show(issue_id: int):
+    return _show_page(issue_or_404(issue_id))
+
+
+@bp.post("/issues/<int:issue_id>/edit")
+def edit(issue_id: int):
+    issue = issue_or_404(issue_id)
+    listed = [a.slug for a in articles_report()[0]]
+    extra = [ref for ref in issue.articles if ref not in listed]  # paths outside the folder stay choosable
+    chosen = _chosen_articles({ref: n for n, ref in enumerate(listed + extra)})
+    try:
+        if not chosen:
+            raise InputError("choose at least one article")
+        issues.edit(get_db(), config().content_dir, issue_id, chosen, request.form.get("subject", ""),
+                    allow_paths=False)
+    except InputError as exc:
+        flash(f"Not saved: {exc}", "error")
+        return _show_page(issue_or_404(issue_id), _typed(), 400)
+    flash("Saved.", "ok")
+    return redirect(url_for("issues.show", issue_id=issue_id))
 
 
 @bp.post("/issues/<int:issue_id>/schedule")
@@ -126,23 +202,36 @@ def cancel(issue_id: int):
     return redirect(url_for("issues.show", issue_id=issue_id))
 
 
+def _cannot_send(issue: issues.Issue) -> str:
+    """Why "Send now" cannot start now, or "" when it can."""
+    if issue.state not in SENDABLE:
+        return f"Issue {issue.id} is {issue.state}: there is nothing to send."
+    if sending.running(issue.id):
+        return "This issue is already being sent."
+    problems = placeholder_problems(config())
+    if problems:
+        return "Not sending: " + "; ".join(problems) + "."
+    return ""
+
+
 @bp.get("/issues/<int:issue_id>/send")
 def send_confirm(issue_id: int):
     issue = issue_or_404(issue_id)
-    if issue.state not in SENDABLE:
-        flash(f"Issue {issue_id} is {issue.state}: there is nothing to send.", "error")
+    reason = _cannot_send(issue)
+    if reason:
+        flash(reason, "error")
         return redirect(url_for("issues.show", issue_id=issue_id))
     counts = issues.delivery_counts(get_db(), issue)
-    return render_template("web/send_confirm.html", issue=issue, recipients=counts[DeliveryState.PENDING])
+    return render_template("web/send_confirm.html", issue=issue, recipients=counts[DeliveryState.PENDING],
+                           subject=issues.subject(get_db(), config(), issue))
 
 
 @bp.post("/issues/<int:issue_id>/send")
 def send(issue_id: int):
     issue = issue_or_404(issue_id)
-    if issue.state not in SENDABLE:
-        flash(f"Issue {issue_id} is {issue.state}: there is nothing to send.", "error")
-    elif sending.running(issue_id):
-        flash("This issue is already being sent.", "error")
+    reason = _cannot_send(issue)
+    if reason:
+        flash(reason, "error")
     else:
         sending.start(config(), issue_id)
         flash("Sending started. This page shows its progress.", "ok")

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from ... import compose, delivery, issues, testers
+from ... import compose, delivery, issues, testcopy, testers
 from ...check import GMAIL_CLIP
 from ...errors import NewsletterError
+from ...states import shown_state
 from .. import preview as previews
+from .. import sending
 from ..db import get_db
 from .common import article_by_slug, config
 from .issues import issue_or_404
@@ -31,6 +33,8 @@ def article(slug: str):
     return _page(
         previews.build(config(), rendered),
         heading=article.title,
+        slug=slug,
+        sent_in=issues.sent_in(get_db()).get(slug, []),
         warnings=article.warnings,
         eml_url=url_for("preview.article_eml", slug=slug),
         test_url=url_for("preview.article_test", slug=slug),
@@ -46,16 +50,18 @@ def article_eml(slug: str):
 
 @bp.post("/articles/<slug>/test")
 def article_test(slug: str):
-    _, rendered = _render_article(slug)
-    return _test_send(rendered, url_for("preview.article", slug=slug))
+    rendered, token = testcopy.of_article(config(), article_by_slug(slug))
+    return _test_send(rendered, token, url_for("preview.article", slug=slug))
 
 
 @bp.get("/issues/<int:issue_id>/preview")
 def issue(issue_id: int):
+    item = issue_or_404(issue_id)
     return _page(
         previews.build(config(), _issue_copy(issue_id), issue_id),
-        heading=f"Issue {issue_id}",
-        issue=issue_or_404(issue_id),
+        heading=f"Issue {issue_id}: {issues.subject(get_db(), config(), item)}",
+        issue=item,
+        shown=shown_state(item.state, sending.running(issue_id)),
         warnings=[],
         eml_url=url_for("preview.issue_eml", issue_id=issue_id),
         test_url=url_for("preview.issue_test", issue_id=issue_id),
@@ -70,7 +76,8 @@ def issue_eml(issue_id: int):
 
 @bp.post("/issues/<int:issue_id>/test")
 def issue_test(issue_id: int):
-    return _test_send(_issue_copy(issue_id), url_for("preview.issue", issue_id=issue_id))
+    rendered, token = testcopy.of_issue(get_db(), config(), issue_or_404(issue_id))
+    return _test_send(rendered, token, url_for("preview.issue", issue_id=issue_id))
 
 
 def _page(preview: previews.Preview, **context):
@@ -95,13 +102,13 @@ def _eml(raw: bytes, name: str) -> Response:
     )
 
 
-def _test_send(rendered: compose.RenderedIssue, back: str):
+def _test_send(rendered: compose.RenderedIssue, token: str, back: str):
     chosen = testers.chosen(get_db(), request.form.getlist("to"))
     if not chosen:
         flash("Choose at least one test address.", "error")
         return redirect(back)
     try:
-        results = delivery.send_test(config(), rendered, chosen)
+        results = delivery.send_test(config(), rendered, chosen, test_token=token)
     except NewsletterError as exc:
         flash(f"Test not sent: {exc}", "error")
         return redirect(back)
