@@ -198,57 +198,77 @@ def due_events(
     ``progress(done, total)`` callback for that issue's send. A TransportError (server unreachable) propagates:
     nothing more can be sent in this run.
     """
-    from .delivery import SendLock, send_issue
-    from .ledger import in_flight, recover_in_flight
+    from .delivery import SendLock
 
     lock = SendLock(config, conn)
     if not lock.acquire():
         yield Event(EventKind.LOCKED, detail=lock.name)
         return
     try:
-        stuck = in_flight(conn)
-        if stuck:
-            recover_in_flight(conn)
-            for issue_id, n in sorted(stuck.items()):
-                yield Event(EventKind.RECOVERED, issue_id, count=n)
+        yield from _recover(conn)
         if mailbox_configured(config):  # first: an address that bounced since is not mailed
             yield _fetch_bounces(conn, config)
         yield from _feeds_and_digests(conn, config, now)
         issues.finish_idle(conn, now)
-        late = config.max_lateness
         todo: list[int] = []
-        for issue in issues.scheduled_until(conn, now):
-            if due_state(issue.send_at, now, late) == "missed" and issues.mark_missed(conn, issue.id):
-                yield Event(EventKind.MISSED, issue.id, detail=f"scheduled for {format_when(issue.send_at, config.timezone)},"
-                                                      f" {_late(now - issue.send_at)} late")
-            else:
-                todo.append(issue.id)
-        for issue_id in issues.resume_due(conn, now):
-            if issue_id in todo:
-                continue
-            last = issues.last_activity(conn, issue_id, now)
-            if last is not None and now - last > late and issues.mark_missed(conn, issue_id):
-                yield Event(EventKind.MISSED, issue_id, detail=f"an unfinished send last active"
-                                                       f" {format_when(last, config.timezone)}, {_late(now - last)} ago")
-            else:
-                todo.append(issue_id)
+        yield from _due_issues(conn, config, now, todo)
         if not todo:
             yield Event(EventKind.IDLE, detail=_next_up(conn, config.timezone))
         for issue_id in todo:
-            if issues.get(conn, issue_id).state == IssueState.CANCELLED:  # cancelled since it was listed
-                continue
-            yield Event(EventKind.SENDING, issue_id)
-            bar = progress_for(issue_id) if progress_for else None
-            try:
-                report = send_issue(conn, config, issue_id, now=now, transport=transport, progress=bar)
-            except TransportError:
-                raise
-            except NewsletterError as exc:
-                yield Event(EventKind.ERROR, issue_id, error=exc)
-                continue
-            yield Event(EventKind.SENT, issue_id, report=report)
+            yield from _send(conn, config, issue_id, now, transport, progress_for)
     finally:
         lock.release()
+
+
+def _recover(conn: Connection) -> Iterator[Event]:
+    """Deliveries left in flight by a run that died become unknown (reported per issue)."""
+    from .ledger import in_flight, recover_in_flight
+
+    stuck = in_flight(conn)
+    if stuck:
+        recover_in_flight(conn)
+        for issue_id, n in sorted(stuck.items()):
+            yield Event(EventKind.RECOVERED, issue_id, count=n)
+
+
+def _due_issues(conn: Connection, config: Config, now: datetime, todo: list[int]) -> Iterator[Event]:
+    """Fill ``todo`` with the issues to send now: scheduled ones whose time has come, and
+    unfinished sends with work due; those more than ``max_lateness`` late are marked missed."""
+    late, zone = config.max_lateness, config.timezone
+    for issue in issues.scheduled_until(conn, now):
+        if due_state(issue.send_at, now, late) == "missed" and issues.mark_missed(conn, issue.id):
+            yield Event(EventKind.MISSED, issue.id,
+                        detail=f"scheduled for {format_when(issue.send_at, zone)}, {_late(now - issue.send_at)} late")
+        else:
+            todo.append(issue.id)
+    for issue_id in issues.resume_due(conn, now):
+        if issue_id in todo:
+            continue
+        last = issues.last_activity(conn, issue_id, now)
+        if last is not None and now - last > late and issues.mark_missed(conn, issue_id):
+            yield Event(EventKind.MISSED, issue_id,
+                        detail=f"an unfinished send last active {format_when(last, zone)}, {_late(now - last)} ago")
+        else:
+            todo.append(issue_id)
+
+
+def _send(conn: Connection, config: Config, issue_id: int, now: datetime, transport: Callable | None,
+          progress_for: Callable[[int], Callable[[int, int], None] | None] | None) -> Iterator[Event]:
+    """Send one due issue (unless cancelled since it was listed); a TransportError propagates."""
+    from .delivery import send_issue
+
+    if issues.get(conn, issue_id).state == IssueState.CANCELLED:
+        return
+    yield Event(EventKind.SENDING, issue_id)
+    bar = progress_for(issue_id) if progress_for else None
+    try:
+        report = send_issue(conn, config, issue_id, now=now, transport=transport, progress=bar)
+    except TransportError:
+        raise
+    except NewsletterError as exc:
+        yield Event(EventKind.ERROR, issue_id, error=exc)
+        return
+    yield Event(EventKind.SENT, issue_id, report=report)
 
 
 def _feeds_and_digests(conn: Connection, config: Config, now: datetime) -> Iterator[Event]:

@@ -13,7 +13,7 @@ from ..config import Config
 from ..states import DeliveryState
 from ..errors import InputError
 from ..schedule import format_when, parse_when
-from ..schedule import EventKind
+from ..schedule import Event, EventKind
 from ..schedule import send_due as send_due_events
 from ..store import now_utc
 from .context import current_config, current_db
@@ -190,90 +190,120 @@ def cancel(issue_id: int) -> None:
 def send_due(verbose: bool) -> None:
     """Send every scheduled issue whose time has come, and deliveries whose retry time has come.
 
-    For cron. Runs under the database's send lock: a second run while one is going exits 0 at
-    once, saying so on stderr. First it pulls the [[feeds]] (one line per feed with new
+    For cron. Runs under the database's send lock: a second run while one is going (on this
+    machine or, on PostgreSQL, another) exits 0 at once, saying so on stderr. In order: reads
+    the bounce mailbox when one is configured ([bounces] maildir or imap_host), as `bounces
+    fetch` does (one line per message read); pulls the [[feeds]] (one line per feed with new
     articles) and makes the [[digests]] that are due (one line per issue made: a draft for an
-    editor, or scheduled and sent in this run when the digest is automatic). An issue more than [schedule] max_lateness late is not sent but
-    marked missed (send it on purpose with `send ID`). Prints nothing on stdout when there is
-    nothing to do, one summary line per issue sent; problems go to stderr (a missed issue, and
-    deliveries caught in flight by a crash, are reported there too). With a bounce mailbox
-    configured ([bounces] maildir or imap_host), reads it first, as `bounces fetch` does
-    (one line per message read). Exit status: 0 done,
-    1 some deliveries failed, the send paused after a run of temporary failures, or a feed
-    could not be pulled, 2 an issue
-    could not be prepared (bad article, header), 3 the mail server could not be reached.
+    editor, or scheduled and sent in this run when the digest is automatic); sends. An issue
+    more than [schedule] max_lateness late is not sent but marked missed (send it on purpose
+    with `send ID`). Prints nothing on stdout when there is nothing to do, one summary line per
+    issue sent; problems go to stderr (a missed issue, and deliveries caught in flight by a
+    crash, are reported there too). Exit status: 0 done, 1 some deliveries failed, the send
+    paused after a run of temporary failures, or a feed could not be pulled, 2 an issue could
+    not be prepared (bad article, header), 3 the mail server could not be reached.
     """
     config = current_config()
     now = _now()
-    conn = current_db()
-    status = 0
+    output = _SendDueOutput(config, now, verbose)
+    for event in send_due_events(current_db(), config, now, progress_for=output.progress_for):
+        output.show(event)
+    click.get_current_context().exit(output.status)
 
-    def note(text: str) -> None:
+
+class _SendDueOutput:
+    """What `send-due` prints for each event of a run (stdout: what was done; stderr: problems,
+    and with -v what was checked), and the run's exit status, the worst of its events'."""
+
+    def __init__(self, config: Config, now: datetime, verbose: bool):
+        self.config, self.now, self.verbose = config, now, verbose
+        self.status = 0
+        self.bars: dict[int, Progress] = {}
+        self.lateness = config["schedule"]["max_lateness"]
+
+    def progress_for(self, issue_id: int) -> Progress | None:
+        """A progress bar for a send, on a terminal only."""
+        if not sys.stderr.isatty():
+            return None
+        self.bars[issue_id] = Progress(issue_id)
+        return self.bars[issue_id]
+
+    def show(self, event: Event) -> None:
+        if event.issue_id in self.bars and event.kind in (EventKind.SENT, EventKind.ERROR):
+            self.bars.pop(event.issue_id).close()
+        getattr(self, f"_{event.kind.value}")(event)
+
+    def _fail(self, status: int) -> None:
+        self.status = max(self.status, status)
+
+    @staticmethod
+    def _note(text: str) -> None:
         echo(text, err=True)
 
-    bars: dict[int, Progress] = {}
+    def _when(self, moment: datetime) -> str:
+        return format_when(moment, self.config.timezone)
 
-    def progress_for(issue_id: int) -> Progress | None:
-        if sys.stderr.isatty():
-            bars[issue_id] = Progress(issue_id)
-            return bars[issue_id]
-        return None
+    def _locked(self, event: Event) -> None:
+        self._note(f"send-due: another run is sending ({event.detail} is held); nothing to do here")
 
-    for event in send_due_events(conn, config, now, progress_for=progress_for):
-        kind, issue_id = event.kind, event.issue_id
-        if issue_id in bars and kind in (EventKind.SENT, EventKind.ERROR):
-            bars.pop(issue_id).close()
-        if kind == EventKind.LOCKED:
-            note(f"send-due: another run is sending ({event.detail} is held); nothing to do here")
-        elif kind == EventKind.RECOVERED:
-            note(f"issue {issue_id}: {event.count} deliveries were in flight when an earlier send stopped;"
-                 f" now unknown, not resent (see `issue show {issue_id}`)")
-        elif kind == EventKind.MISSED:
-            note(f"issue {issue_id} missed: {event.detail}; max_lateness is"
-                 f" {config['schedule']['max_lateness']}, so it was not sent."
-                 f" Send it anyway with `send {issue_id}` or reschedule it with `issue schedule {issue_id} --at ...`")
-        elif kind == EventKind.PULLED:
-            echo(f"feed {event.report.feed!r}: {event.count} new article(s): {', '.join(event.report.slugs)}")
-        elif kind == EventKind.FEED_FAILED:
-            status = max(status, 1)
-            note(f"error: feed {event.report.feed!r}: {event.report.error}")
-        elif kind == EventKind.DIGEST:
-            outcome = event.report
-            what = (f"scheduled for {format_when(outcome.slot, config.timezone)}" if outcome.scheduled
-                    else f"a draft waiting for an editor (send it with `send {issue_id}`)")
-            echo(f"digest {outcome.digest!r}: issue {issue_id} made of {event.count} article(s), {what}")
-        elif kind == EventKind.DIGEST_MISSED:
-            outcome = event.report
-            note(f"digest {outcome.digest!r}: the run of {format_when(outcome.slot, config.timezone)} was"
-                 f" {event.detail} late (max_lateness {config['schedule']['max_lateness']}), so it was"
-                 " not made; its articles go into the next one")
-        elif kind == EventKind.IDLE:
-            if verbose:
-                note(f"send-due: nothing due at {format_when(now, config.timezone)}; {event.detail}")
-        elif kind == EventKind.SENDING:
-            if verbose:
-                note(f"send-due: sending issue {issue_id}")
-        elif kind == EventKind.ERROR:
-            status = max(status, event.error.exit_code)
-            note(f"error: {f'issue {issue_id}' if issue_id else 'bounces fetch'}: {event.error}")
-        elif kind == EventKind.BOUNCES:
-            status = max(status, event.report.exit_code)
-            for line in event.report.lines:
-                echo(line)
-            for line in event.report.errors:
-                note(f"error: {line}")
-        elif kind == EventKind.SENT:
-            report = event.report
-            status = max(status, report.exit_code)
-            echo(report.summary())
-            if report.paused:
-                note(f"issue {issue_id}: {report.reason}; the rest stay pending for the next run")
-            if report.failed:
-                note(f"issue {issue_id}: {report.failed} deliveries failed (see `issue show {issue_id}`)")
-            if verbose:
-                for line in report.errors:
-                    note(f"  {line}")
-    click.get_current_context().exit(status)
+    def _recovered(self, event: Event) -> None:
+        self._note(f"issue {event.issue_id}: {event.count} deliveries were in flight when an earlier send"
+                   f" stopped; now unknown, not resent (see `issue show {event.issue_id}`)")
+
+    def _missed(self, event: Event) -> None:
+        issue_id = event.issue_id
+        self._note(f"issue {issue_id} missed: {event.detail}; max_lateness is {self.lateness}, so it was not"
+                   f" sent. Send it anyway with `send {issue_id}` or reschedule it with"
+                   f" `issue schedule {issue_id} --at ...`")
+
+    def _pulled(self, event: Event) -> None:
+        echo(f"feed {event.report.feed!r}: {event.count} new article(s): {', '.join(event.report.slugs)}")
+
+    def _feed_failed(self, event: Event) -> None:
+        self._fail(1)
+        self._note(f"error: feed {event.report.feed!r}: {event.report.error}")
+
+    def _digest(self, event: Event) -> None:
+        outcome = event.report
+        what = (f"scheduled for {self._when(outcome.slot)}" if outcome.scheduled
+                else f"a draft waiting for an editor (send it with `send {event.issue_id}`)")
+        echo(f"digest {outcome.digest!r}: issue {event.issue_id} made of {event.count} article(s), {what}")
+
+    def _digest_missed(self, event: Event) -> None:
+        outcome = event.report
+        self._note(f"digest {outcome.digest!r}: the run of {self._when(outcome.slot)} was {event.detail}"
+                   f" late (max_lateness {self.lateness}), so it was not made; its articles go into the next one")
+
+    def _idle(self, event: Event) -> None:
+        if self.verbose:
+            self._note(f"send-due: nothing due at {self._when(self.now)}; {event.detail}")
+
+    def _sending(self, event: Event) -> None:
+        if self.verbose:
+            self._note(f"send-due: sending issue {event.issue_id}")
+
+    def _error(self, event: Event) -> None:
+        self._fail(event.error.exit_code)
+        self._note(f"error: {f'issue {event.issue_id}' if event.issue_id else 'bounces fetch'}: {event.error}")
+
+    def _bounces(self, event: Event) -> None:
+        self._fail(event.report.exit_code)
+        for line in event.report.lines:
+            echo(line)
+        for line in event.report.errors:
+            self._note(f"error: {line}")
+
+    def _sent(self, event: Event) -> None:
+        report, issue_id = event.report, event.issue_id
+        self._fail(report.exit_code)
+        echo(report.summary())
+        if report.paused:
+            self._note(f"issue {issue_id}: {report.reason}; the rest stay pending for the next run")
+        if report.failed:
+            self._note(f"issue {issue_id}: {report.failed} deliveries failed (see `issue show {issue_id}`)")
+        if self.verbose:
+            for line in report.errors:
+                self._note(f"  {line}")
 
 
 COMMANDS = (issue, send_due,)
