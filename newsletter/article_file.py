@@ -21,9 +21,8 @@ import lxml.html
 import yaml
 from lxml import etree
 
-from .content import slug_for
+from .content import safe_image, safe_link, slug_for
 from .errors import InputError
-from .sanitize import safe_image, safe_link
 
 #: Longest slug made from a title (characters; cut at a word boundary).
 SLUG_MAX = 60

@@ -17,10 +17,9 @@ import trafilatura
 
 from . import article_file
 from .article_file import NewArticle, html_to_text
-from .content import cut_excerpt
+from .content import cut_excerpt, safe_image, safe_link
 from .errors import InputError
 from .fetch import fetch, is_web_url
-from .sanitize import safe_image, safe_link
 
 #: Fewest words of main text a page needs to be an article (a menu alone is not one).
 MIN_WORDS = 10

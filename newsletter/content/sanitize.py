@@ -15,12 +15,14 @@ Every drop worth knowing about is reported as a short warning sentence.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from html import escape
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
+from lxml.html import HtmlElement
 
 #: Inline tags kept as they are (without attributes, except ``href`` on ``a``).
 INLINE_TAGS = frozenset({"a", "strong", "em", "b", "i", "code", "br"})
@@ -102,7 +104,7 @@ def _unsafe_scheme(url: str) -> str:
 
 
 class _Walker:
-    def __init__(self, base: str):
+    def __init__(self, base: str) -> None:
         self.base = base if _is_web(base) else ""
         self.warnings: list[str] = []
         self.pieces: list[Piece] = []
@@ -113,7 +115,7 @@ class _Walker:
             self.warnings.append(message)
 
     # -- inline -------------------------------------------------------------------------
-    def inline(self, el, depth: int = 0, skip=()) -> tuple[str, str]:
+    def inline(self, el: HtmlElement, depth: int = 0, skip: Collection[HtmlElement] = ()) -> tuple[str, str]:
         """Plain text and safe HTML of ``el``'s content (``el.text`` and children but ``skip``).
 
         Whitespace runs become one space; ``<br>`` is the only newline of the plain text.
@@ -129,7 +131,7 @@ class _Walker:
             _add_text(child.tail, texts, htmls)
         return "".join(texts), "".join(htmls)
 
-    def _inline_element(self, el, depth: int) -> tuple[str, str]:
+    def _inline_element(self, el: HtmlElement, depth: int) -> tuple[str, str]:
         if not isinstance(el.tag, str):
             return "", ""  # comments, processing instructions
         tag = el.tag.lower()
@@ -175,7 +177,7 @@ class _Walker:
         plain = label if not label or shown in label else f"{label} ({shown})"
         return plain or shown, f'<a href="{escape(url, quote=True)}">{html or escape(shown)}</a>'
 
-    def _image(self, el) -> str:
+    def _image(self, el: HtmlElement) -> str:
         """Queue the image piece (if its URL is usable); returns its alt text."""
         src = (el.get("src") or "").strip()
         alt = _WS.sub(" ", el.get("alt") or "").replace(_ALT_OPEN, "").replace(_ALT_CLOSE, "").strip()
@@ -194,7 +196,7 @@ class _Walker:
             self.warn(f"Removed <{tag}> from the article's HTML.")
 
     # -- blocks -------------------------------------------------------------------------
-    def blocks(self, el, depth: int = 0) -> None:
+    def blocks(self, el: HtmlElement, depth: int = 0) -> None:
         """Walk a container: block children become pieces, loose inline content paragraphs."""
         loose_t: list[str] = []
         loose_h: list[str] = []
@@ -219,7 +221,7 @@ class _Walker:
             _add_text(child.tail, loose_t, loose_h)
         flush()
 
-    def _block(self, el, tag: str, depth: int) -> None:
+    def _block(self, el: HtmlElement, tag: str, depth: int) -> None:
         if depth > _MAX_DEPTH:
             text = _WS.sub(" ", el.text_content())
             self._paragraph(text, escape(text))
@@ -254,7 +256,7 @@ class _Walker:
         else:
             self.blocks(el, depth)
 
-    def _items(self, el, items: list[tuple[str, str]], depth: int) -> None:
+    def _items(self, el: HtmlElement, items: list[tuple[str, str]], depth: int) -> None:
         for li in el:
             if not isinstance(li.tag, str):
                 continue
@@ -267,7 +269,7 @@ class _Walker:
                 if depth < _MAX_DEPTH:
                     self._items(sub, items, depth + 1)
 
-    def _quote(self, el, depth: int) -> None:
+    def _quote(self, el: HtmlElement, depth: int) -> None:
         inner = _Walker(self.base)
         inner.blocks(el, depth)
         for message in inner.warnings:
@@ -337,7 +339,7 @@ def _squash_html(html: str) -> str:
     return re.sub(r"^(?:<br>)+|(?:<br>)+$", "", html).strip()
 
 
-def _fragment(html: str):
+def _fragment(html: str) -> HtmlElement | None:
     try:
         return lxml.html.fragment_fromstring(html, create_parent="div")
     except (etree.ParserError, ValueError):
@@ -354,13 +356,3 @@ def html_to_pieces(html: str, base: str = "") -> tuple[list[Piece], list[str]]:
     if root is not None:
         walker.blocks(root)
     return walker.pieces, walker.warnings
-
-
-def inline_html(html: str, base: str = "") -> tuple[str, str, list[str]]:
-    """Plain text, safe inline HTML and warnings for an inline HTML fragment."""
-    walker = _Walker(base)
-    root = _fragment(html)
-    if root is None:
-        return "", "", []
-    text, out = _alt_text(*walker.inline(root))
-    return _squash(text), _squash_html(out), walker.warnings

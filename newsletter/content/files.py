@@ -1,0 +1,135 @@
+"""Article files and the content folder: the only I/O of the content package.
+
+Reads files, lists the folder and finds an article by slug; decoding and parsing are handed to
+:func:`~newsletter.content.parse.parse_text`, which is pure.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from ..errors import ContentError, InputError
+from .model import ARTICLE_SUFFIXES, HTML_MAX_BYTES, HTML_SUFFIXES, MAX_BYTES, Article, slug_for
+from .parse import parse_text
+
+_SLUG_OK = re.compile(r"^[^\x00-\x1f/\\]{1,200}$")
+
+
+def load_article(path: str | Path) -> Article:
+    """Read and parse one article file; :class:`ContentError` if it cannot be an article."""
+    path = Path(path)
+    data = _read_bytes(path)
+    text, note = _decode(data, path)
+    article = parse_text(text, path.name, path=path)
+    if note:
+        article.warnings.insert(0, note)
+    return article
+
+
+def load_articles_report(content_dir: str | Path) -> tuple[list[Article], list[str]]:
+    """Every article in ``content_dir`` (newest first) and one error line per file that failed.
+
+    Looks at files ending in :data:`ARTICLE_SUFFIXES`, not in subfolders, skipping hidden
+    files, ``_drafts``-style names and README files. A second file with an already used slug
+    is reported and skipped.
+    """
+    folder = Path(content_dir)
+    if not folder.is_dir():
+        return [], [f"{folder}: no such content folder"]
+    articles: list[Article] = []
+    errors: list[str] = []
+    seen: dict[str, str] = {}
+    for path in _article_files(folder):
+        slug = slug_for(path.name)
+        if slug in seen:
+            errors.append(f"{path}: slug {slug!r} is already used by {seen[slug]}; skipped")
+            continue
+        try:
+            article = load_article(path)
+        except ContentError as exc:
+            errors.append(str(exc))
+            continue
+        seen[slug] = path.name
+        articles.append(article)
+    return _newest_first(articles), errors
+
+
+def load_articles(content_dir: str | Path) -> list[Article]:
+    """The articles of ``content_dir`` that parse, newest first (see :func:`load_articles_report`)."""
+    return load_articles_report(content_dir)[0]
+
+
+def resolve(slug_or_path: str | Path, content_dir: str | Path, *, allow_paths: bool = True) -> Article:
+    """The article named by a slug of ``content_dir`` or (with ``allow_paths``) a file path.
+
+    A slug is looked up among the folder's file names, never joined into a path, so
+    ``../secret`` finds nothing. Unknown slug: :class:`InputError`; unreadable file:
+    :class:`ContentError`. Pass ``allow_paths=False`` for untrusted input (web requests).
+    """
+    raw = str(slug_or_path).strip()
+    looks_like_path = any(sep in raw for sep in ("/", "\\")) or raw.lower().endswith(ARTICLE_SUFFIXES)
+    if allow_paths and (looks_like_path or isinstance(slug_or_path, Path)):
+        bare = not any(sep in raw for sep in ("/", "\\"))
+        if bare and not Path(raw).exists() and (Path(content_dir) / raw).is_file():
+            return load_article(Path(content_dir) / raw)  # a file name of the content folder
+        return load_article(raw)
+    if not raw or looks_like_path or raw.startswith(".") or not _SLUG_OK.match(raw):
+        raise InputError(f"{raw!r} is not an article slug (file names are not accepted here)")
+    folder = Path(content_dir)
+    wanted = raw.lower()
+    if folder.is_dir():
+        for path in _article_files(folder):
+            if slug_for(path.name) == wanted:
+                return load_article(path)
+    raise InputError(f"no article {raw!r} in {folder} (see the `articles` command)")
+
+
+def _article_files(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.iterdir()
+        if p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith((".", "_"))
+        and not p.name.lower().startswith("readme") and p.is_file()
+    )
+
+
+def _newest_first(articles: list[Article]) -> list[Article]:
+    ordered = sorted(articles, key=lambda a: a.slug)
+    return sorted(ordered, key=lambda a: (a.date is not None, a.date or date.min), reverse=True)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, at most :data:`MAX_BYTES` (:data:`HTML_MAX_BYTES` for a saved page)."""
+    limit = HTML_MAX_BYTES if path.suffix.lower() in HTML_SUFFIXES else MAX_BYTES
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ContentError(f"{path}: is a folder, not an article file")
+        if size > limit:
+            raise ContentError(f"{path}: {size / 1e6:.1f} MB is over the {limit / 1e6:g} MB article size limit")
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except FileNotFoundError:
+        raise ContentError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ContentError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise ContentError(f"{path}: over the {limit / 1e6:g} MB article size limit")
+    return data
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str]:
+    """Text of an article file and a warning when it was not UTF-8."""
+    if not data.strip():
+        raise ContentError(f"{path}: empty file")
+    if b"\x00" in data:
+        raise ContentError(f"{path}: binary file (NUL bytes), not an article")
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ContentError(f"{path}: not UTF-8 text (bad byte at offset {offset})") from None
+    return text, "The file is not UTF-8; it was read as Windows-1252 (save it as UTF-8 to be sure)."

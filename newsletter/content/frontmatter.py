@@ -1,0 +1,194 @@
+"""Front matter: the YAML (``---``) or TOML (``+++``) block opening a Markdown article.
+
+Finding its bounds, reading it (errors name the file and line) and applying its keys to an
+:class:`Article` (doubtful values are warnings, never errors). Pure: no I/O.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date, datetime
+
+import yaml
+
+from ..errors import ContentError
+from .model import Article, Quote
+from .sanitize import safe_image, safe_link
+from .text import find_date, strip_quotes
+
+_KEY_LINE = re.compile(r"^[A-Za-z_][\w.-]*\s*[:=]")
+FRONT_MATTER_KEYS = frozenset({
+    "title", "date", "author", "author_bio", "excerpt", "description", "summary", "quote",
+    "quote_by", "url", "image", "image_alt", "tags", "disclaimer", "read_time",
+})
+
+
+def front_matter_bounds(lines: list[str]) -> int | None:
+    """Index of the closing fence line when ``lines`` open with front matter, else None.
+
+    ``---`` counts as front matter only if a ``key:`` line follows it (else it is a rule).
+    """
+    fence = lines[0].strip()
+    closers = ("---", "...") if fence == "---" else ("+++",)
+    for index in range(1, len(lines)):
+        if lines[index].strip() in closers:
+            inside = lines[1:index]
+            if fence == "+++" or not any(line.strip() for line in inside) or any(
+                    _KEY_LINE.match(line) for line in inside):
+                return index
+            return None
+    if fence == "+++" or any(_KEY_LINE.match(line) for line in lines[1:4]):
+        return -1  # opened, never closed
+    return None
+
+
+def read_front_matter(text: str, where: str) -> tuple[dict, str, int]:
+    """(front matter mapping, body, number of lines before the body)."""
+    lead = len(text) - len(text.lstrip("\n"))
+    skipped = text[:lead].count("\n")
+    lines = text[lead:].split("\n")
+    fence = lines[0].strip()
+    if fence not in ("---", "+++"):
+        return {}, text, 0
+    end = front_matter_bounds(lines)
+    if end is None:
+        return {}, text, 0
+    if end == -1:
+        raise ContentError(f"{where}:{skipped + 1}: front matter: opened with {fence} but never closed")
+    raw = "\n".join(lines[1:end])
+    first_line = skipped + 2  # 1-based number of the first line inside the fences
+    try:
+        meta = tomllib.loads(raw) if fence == "+++" else yaml.safe_load(raw)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = first_line + int(match.group(1)) - 1 if match else first_line + raw.count("\n")
+        message = re.sub(r"\s*\(at (?:line \d+, column \d+|end of document)\)", "", str(exc))
+        raise ContentError(f"{where}:{line}: front matter: {message} (TOML)") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + (mark.line if mark else 0)
+        problem = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        raise ContentError(f"{where}:{line}: front matter: {problem} (YAML)") from None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        message = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise ContentError(f"{where}:{first_line}: front matter: {message}") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ContentError(f"{where}:{first_line}: front matter: expected `key: value` lines, "
+                           f"got a {type(meta).__name__}")
+    return meta, "\n".join(lines[end + 1:]), skipped + end + 1
+
+
+def _fm_text(meta: dict, key: str, warnings: list[str]) -> str:
+    value = meta.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    warnings.append(f"Front matter {key!r} should be text; ignored.")
+    return ""
+
+
+def _fm_date(value: object, warnings: list[str]) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()  # the date where it was written (offset datetimes keep their offset)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        except ValueError:
+            pass
+        found = find_date(text)
+        if found:
+            if found[2]:
+                warnings.append(found[2])
+            return found[0]
+    warnings.append(f"Front matter date {str(value)[:40]!r} is not a date; ignored.")
+    return None
+
+
+def _fm_tags(value: object, warnings: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        raw = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        raw = [str(v) for v in value if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+        if len(raw) != len(value):
+            warnings.append("Some front matter tags are not text; ignored them.")
+    else:
+        warnings.append("Front matter 'tags' should be a list or a comma-separated string; ignored.")
+        return ()
+    tags: list[str] = []
+    for tag in raw:
+        tag = " ".join(tag.split()).lstrip("#")
+        if tag and tag.lower() not in (t.lower() for t in tags):
+            tags.append(tag)
+    return tuple(tags)
+
+
+def _fm_read_time(value: object, warnings: list[str]) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 1000:
+        return value
+    if isinstance(value, str) and (match := re.match(r"\s*(\d{1,3})\b", value)) and int(match.group(1)):
+        return int(match.group(1))
+    if value is not None:
+        warnings.append(f"Front matter read_time {str(value)[:20]!r} is not a number of minutes; ignored.")
+    return None
+
+
+def apply_front_matter(meta: dict, article: Article) -> Quote | None:
+    warnings = article.warnings
+    for key in meta:
+        if str(key) not in FRONT_MATTER_KEYS:
+            warnings.append(f"Unknown front matter key {str(key)[:40]!r} ignored.")
+    article.title = _fm_text(meta, "title", warnings)
+    article.date = _fm_date(meta.get("date"), warnings)
+    author = meta.get("author")
+    if isinstance(author, dict):
+        for key in author:
+            if key not in ("name", "bio"):
+                warnings.append(f"Unknown front matter key {'author.' + str(key)[:30]!r} ignored.")
+        article.author = _fm_text(author, "name", warnings)
+        article.author_bio = _fm_text(author, "bio", warnings)
+    elif isinstance(author, list):
+        article.author = ", ".join(" ".join(a.split()) for a in author if isinstance(a, str))
+    else:
+        article.author = _fm_text(meta, "author", warnings)
+    article.author_bio = _fm_text(meta, "author_bio", warnings) or article.author_bio
+    for key in ("excerpt", "description", "summary"):
+        if meta.get(key):
+            article.excerpt = _fm_text(meta, key, warnings)
+            break
+    article.disclaimer = _fm_text(meta, "disclaimer", warnings)
+    article.read_time = _fm_read_time(meta.get("read_time"), warnings)
+    article.tags = _fm_tags(meta.get("tags"), warnings)
+    url = _fm_text(meta, "url", warnings)
+    if url:
+        article.url = safe_link(url)
+        if not article.url or article.url.startswith("mailto:"):
+            article.url = ""
+            warnings.append(f"Front matter url {url[:60]!r} is not an absolute http(s) URL; ignored.")
+    image = _fm_text(meta, "image", warnings)
+    if image:
+        article.image = safe_image(image, article.url)
+        if not article.image:
+            warnings.append(f"Dropped image {image[:60]!r}: not an absolute http(s) URL"
+                            + (" and the article has no url." if not article.url else "."))
+    article.image_alt = _fm_text(meta, "image_alt", warnings)
+    quote = meta.get("quote")
+    if isinstance(quote, dict):
+        text, by = _fm_text(quote, "text", warnings), _fm_text(quote, "by", warnings)
+    else:
+        text, by = _fm_text(meta, "quote", warnings), ""
+    by = _fm_text(meta, "quote_by", warnings) or by
+    if text:
+        return Quote(strip_quotes(text) or text, by.lstrip("—–- "))
+    return None
