@@ -16,7 +16,14 @@ from .model import Article, Quote
 from .sanitize import safe_image, safe_link
 from .text import find_date, strip_quotes
 
+#: Largest front matter read, in UTF-8 bytes (real front matter is well under 2 KB). YAML is
+#: read by pure Python, so this bounds the time it takes.
+MAX_FRONT_MATTER_BYTES = 32_000
+#: Deepest ``[``/``{`` nesting of YAML front matter read.
+MAX_YAML_DEPTH = 50
+
 _KEY_LINE = re.compile(r"^[A-Za-z_][\w.-]*\s*[:=]")
+_BRACKETS = re.compile(r"[\[\]{}]")
 FRONT_MATTER_KEYS = frozenset({
     "title", "date", "author", "author_bio", "excerpt", "description", "summary", "quote",
     "quote_by", "url", "image", "image_alt", "tags", "disclaimer", "read_time",
@@ -42,8 +49,13 @@ def front_matter_bounds(lines: list[str]) -> int | None:
     return None
 
 
-def read_front_matter(text: str, where: str) -> tuple[dict, str, int]:
-    """(front matter mapping, body, number of lines before the body)."""
+def read_front_matter(text: str, where: str, warnings: list[str]) -> tuple[dict, str, int]:
+    """(front matter mapping, body, number of lines before the body).
+
+    Front matter over :data:`MAX_FRONT_MATTER_BYTES`, YAML nested deeper than
+    :data:`MAX_YAML_DEPTH` and anything unparseable raise :class:`ContentError` naming ``where``
+    and the line; YAML aliases are read as empty, with a warning naming the first.
+    """
     lead = len(text) - len(text.lstrip("\n"))
     skipped = text[:lead].count("\n")
     lines = text[lead:].split("\n")
@@ -57,8 +69,12 @@ def read_front_matter(text: str, where: str) -> tuple[dict, str, int]:
         raise ContentError(f"{where}:{skipped + 1}: front matter: opened with {fence} but never closed")
     raw = "\n".join(lines[1:end])
     first_line = skipped + 2  # 1-based number of the first line inside the fences
+    size = len(raw.encode("utf-8"))
+    if size > MAX_FRONT_MATTER_BYTES:
+        raise ContentError(f"{where}:{first_line}: front matter: {size / 1000:.0f} KB is over the "
+                           f"{MAX_FRONT_MATTER_BYTES / 1000:g} KB front matter limit")
     try:
-        meta = tomllib.loads(raw) if fence == "+++" else yaml.safe_load(raw)
+        meta = tomllib.loads(raw) if fence == "+++" else _load_yaml(raw, where, first_line, warnings)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         line = first_line + int(match.group(1)) - 1 if match else first_line + raw.count("\n")
@@ -78,6 +94,53 @@ def read_front_matter(text: str, where: str) -> tuple[dict, str, int]:
         raise ContentError(f"{where}:{first_line}: front matter: expected `key: value` lines, "
                            f"got a {type(meta).__name__}")
     return meta, "\n".join(lines[end + 1:]), skipped + end + 1
+
+
+class _AliasFreeLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader reading each alias (``*name``) as null, and noting where it was.
+
+    Aliases are how a few hundred bytes expand to gigabytes ("billion laughs"); front matter has
+    no use for them. An alias used as a merge key (``<<: *base``) merges nothing.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases: list[tuple[str, int]] = []  # (anchor name, 0-based line)
+
+    def compose_node(self, parent: yaml.Node | None, index: yaml.Node | None) -> yaml.Node:
+        if not self.check_event(yaml.AliasEvent):
+            return super().compose_node(parent, index)
+        event = self.get_event()
+        self.aliases.append((event.anchor, event.start_mark.line))
+        if isinstance(index, yaml.ScalarNode) and index.tag == "tag:yaml.org,2002:merge":
+            return yaml.MappingNode("tag:yaml.org,2002:map", [], event.start_mark, event.end_mark)
+        return yaml.ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
+
+
+def _load_yaml(raw: str, where: str, first_line: int, warnings: list[str]) -> object:
+    """The YAML value of ``raw`` (found from line ``first_line`` of file ``where``) without aliases:
+    one warning names the first alias's line and the aliases ignored.
+
+    Refuses (ValueError) nesting deeper than :data:`MAX_YAML_DEPTH` before parsing: PyYAML's
+    scanner takes time quadratic in the depth of ``[``/``{`` nesting.
+    """
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(raw):  # brackets inside quoted text count too: harmless
+        depth = depth + 1 if bracket in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    if deepest > MAX_YAML_DEPTH:
+        raise ValueError(f"nested more than {MAX_YAML_DEPTH} levels deep")
+    loader = _AliasFreeLoader(raw)
+    try:
+        value = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if loader.aliases:
+        names = list(dict.fromkeys(f"*{name}" for name, _ in loader.aliases))
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        warnings.append(f"{where}:{first_line + loader.aliases[0][1]}: front matter: YAML "
+                        f"alias{'es' if len(names) > 1 else ''} {shown} ignored (aliases are not supported).")
+    return value
 
 
 def _fm_text(meta: dict, key: str, warnings: list[str]) -> str:
@@ -126,12 +189,12 @@ def _fm_tags(value: object, warnings: list[str]) -> tuple[str, ...]:
     else:
         warnings.append("Front matter 'tags' should be a list or a comma-separated string; ignored.")
         return ()
-    tags: list[str] = []
+    tags: dict[str, str] = {}  # lowercased: as first written
     for tag in raw:
         tag = " ".join(tag.split()).lstrip("#")
-        if tag and tag.lower() not in (t.lower() for t in tags):
-            tags.append(tag)
-    return tuple(tags)
+        if tag:
+            tags.setdefault(tag.lower(), tag)
+    return tuple(tags.values())
 
 
 def _fm_read_time(value: object, warnings: list[str]) -> int | None:

@@ -40,7 +40,7 @@ def _drop_template_code(text: str, warnings: list[str]) -> str:
 
 
 def parse_markdown(text: str, article: Article, where: str, name: str) -> None:
-    meta, body, _ = read_front_matter(text, where)
+    meta, body, _ = read_front_matter(text, where, article.warnings)
     quote = apply_front_matter(meta, article) if meta else None
     body = _drop_template_code(body, article.warnings)
     for span in TEMPLATE_SPAN.findall(body)[:1]:
