@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from adversarial import HOSTILE
 from newsletter.content import load_article
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,3 +100,14 @@ def test_oversized_or_deeply_nested_front_matter_is_refused_at_once(worker, name
     report = worker.parse(name)
     assert report["outcome"] == "error" and report["error"].startswith("a.md:2: front matter: ")
     assert expected in report["error"]
+
+
+# --- every hostile file -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=lambda h: h.name)
+def test_every_hostile_file_is_read_or_refused_within_the_timeout(worker, hostile):
+    report = worker.parse(hostile.name)
+    if report["outcome"] == "error":
+        assert report["error"].startswith(f"{hostile.filename}:")
+    else:
+        assert report["title"]

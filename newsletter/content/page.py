@@ -48,7 +48,7 @@ from .page_lines import (
     split_units,
 )
 from .sanitize import safe_link
-from .template_code import TEMPLATE_SPAN, drop_php_blocks, template_only
+from .template_code import drop_php_blocks, first_template_span, template_only
 from .text import looks_like_name, plain_inline, sentences, snippet, title_from_name, unquoted
 
 
@@ -90,35 +90,46 @@ def _drop_quote_widgets(units: list[Unit], notes: list[str]) -> list[Unit]:
 
     A widget is a run of ticker, quote-label and figure lines with at least two ticker or label
     lines (the company name may follow the ticker) that does not end on a bare label; one such
-    line alone is left as it is.
+    line alone is left as it is. A run that is no widget is kept whole: a run starting inside it
+    would end where it ends, with no more ticker or label lines, so it is no widget either (and
+    each line is looked at once, not once per line above it).
     """
     kept: list[Unit] = []
     dropped: list[str] = []
     index = 0
     while index < len(units):
-        end = index
-        strong = 0
-        while end < len(units):
-            text = units[end].text
-            if TICKER.match(text) or QUOTE_LABEL.match(text):
-                strong += 1
-            elif not (end > index and (QUOTE_FIGURE.match(text) or PRICE_AS_OF.match(text) or (
-                    TICKER.match(units[end - 1].text) and looks_like_name(text, 1, 4)))):
-                break
-            end += 1
-        while end > index + 1 and QUOTE_LABEL.match(units[end - 1].text) \
-                and not re.search(r"\d", units[end - 1].text):
-            end -= 1  # a label with no figure under it ends no widget: it is a heading
-            strong -= 1
+        run_end, end, strong = _widget_run(units, index)
         if strong >= 2:
             dropped += [u.text for u in units[index:end]]
             index = end
         else:
-            kept.append(units[index])
-            index += 1
+            stop = max(run_end, index + 1)
+            kept.extend(units[index:stop])
+            index = stop
     if dropped:
         notes.append(f"Dropped stock-quote widget lines ({snippet(', '.join(dropped), 50)[1:-1]}).")
     return kept
+
+
+def _widget_run(units: list[Unit], index: int) -> tuple[int, int, int]:
+    """The run of widget-like lines from ``index``: (where it ends, where it ends without the bare
+    labels closing it, how many ticker or label lines that leaves)."""
+    end = index
+    strong = 0
+    while end < len(units):
+        text = units[end].text
+        if TICKER.match(text) or QUOTE_LABEL.match(text):
+            strong += 1
+        elif not (end > index and (QUOTE_FIGURE.match(text) or PRICE_AS_OF.match(text) or (
+                TICKER.match(units[end - 1].text) and looks_like_name(text, 1, 4)))):
+            break
+        end += 1
+    run_end = end
+    while end > index + 1 and QUOTE_LABEL.match(units[end - 1].text) \
+            and not re.search(r"\d", units[end - 1].text):
+        end -= 1  # a label with no figure under it ends no widget: it is a heading
+        strong -= 1
+    return run_end, end, strong
 
 
 def _page_header(units: list[Unit], article: Article, notes: list[str], name: str,
@@ -285,12 +296,14 @@ def _page_end(units: list[Unit], start: int) -> tuple[int, list[Unit]]:
 def _page_blocks(units: list[Unit], notes: list[str]) -> list[Block]:
     """The body's blocks (see :func:`_read_block`), without trailing headings or rules."""
     blocks: list[Block] = []
+    junk = [is_junk(unit.text) for unit in units]
+    following = _next_texts(units, junk)
     index = 0
     while index < len(units):
-        index = _read_block(units, index, blocks, notes)
+        index = _read_block(units, index, following[index], junk[index], blocks, notes)
     for text in (block_text(b) for b in blocks):
-        if span := TEMPLATE_SPAN.search(text):
-            notes.append(f"Template code {snippet(span.group(), 30)} left in the text, shown as is.")
+        if span := first_template_span(text):
+            notes.append(f"Template code {snippet(span, 30)} left in the text, shown as is.")
             break
     while blocks and blocks[-1].kind in ("heading", "rule"):
         blocks.pop()  # a heading with nothing under it is page furniture
@@ -298,16 +311,25 @@ def _page_blocks(units: list[Unit], notes: list[str]) -> list[Block]:
     return blocks
 
 
-def _read_block(units: list[Unit], index: int, blocks: list[Block], notes: list[str]) -> int:
+def _next_texts(units: list[Unit], junk: list[bool]) -> list[str | None]:
+    """For each unit, the text of the next one that is not junk (None after the last)."""
+    following: list[str | None] = [None] * len(units)
+    for index in range(len(units) - 1, 0, -1):
+        following[index - 1] = following[index] if junk[index] else units[index].text
+    return following
+
+
+def _read_block(units: list[Unit], index: int, following: str | None, junk: bool,
+                blocks: list[Block], notes: list[str]) -> int:
     """Turn the line at ``index`` (and the list items after it) into a block added to ``blocks``
-    (or nothing, for furniture); returns the index of the next line to read."""
+    (or nothing, for furniture: ``junk`` says if it is junk); ``following`` is the next line
+    that is not junk. Returns the index of the next line to read."""
     count = len(units)
     text = units[index].text
-    following = next((u.text for u in units[index + 1:] if not is_junk(u.text)), None)
     index += 1
     if template_only(text):
         notes.append(f"Dropped template code ({text[:40]}).")
-    elif is_junk(text) or PUNCTUATION_ONLY.fullmatch(text):
+    elif junk or PUNCTUATION_ONLY.fullmatch(text):
         pass
     elif RULE.match(text):
         blocks.append(Block("rule"))

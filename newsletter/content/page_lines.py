@@ -27,6 +27,13 @@ from .page_patterns import (
 from .template_code import template_only
 from .text import OPENERS, find_date, looks_like_name, strip_quotes
 
+
+_JUNK_WORD = re.compile(r"[\w.']+")
+_NAV_WORD = re.compile(r"[\w.&']+")
+_META_LEAD = re.compile(r"(?i)^(?:updated|published|posted|last\s+updated)(?:\s+on)?:?\s*")
+_META_TRAIL = re.compile(r"(?i)\s+(?:on|at|updated|published)$")
+_NAME_END = re.compile(r"(?i)\s+(?:and\s+)?(?:follow|updated|published)\b|[|·•,(]")
+_QUOTE_WITH_CITE = re.compile(r"^(?P<q>[“\"«].+[”\"»])[,.]?\s*(?:—|―|–|--|-)\s*(?P<by>\S.{0,70})$")
 _SECTION_PAIR = re.compile(r"[^|/›>]+\s[|/›>]\s[^|/›>]+")
 
 
@@ -40,33 +47,39 @@ class Unit:
 
 def split_units(text: str) -> list[Unit]:
     """The page's non-blank lines as units, hard-wrapped lines joined, whitespace runs collapsed."""
-    units: list[Unit] = []
+    lines: list[list[str]] = []  # each unit's lines, joined once at the end (joining as we go
+    sizes: list[int] = []  # would copy a long paragraph again for each of its lines)
+    gaps: list[bool] = []
     for line in text.split("\n"):
         stripped = " ".join(line.split())
         if not stripped:
-            if units:
-                units[-1].gap_after = True
+            if gaps:
+                gaps[-1] = True
             continue
-        if units and not units[-1].gap_after and _continues(units[-1].text, stripped):
-            units[-1].text += " " + stripped
+        if gaps and not gaps[-1] and _continues(lines[-1][-1], sizes[-1], stripped):
+            lines[-1].append(stripped)
+            sizes[-1] += 1 + len(stripped)
             continue
-        units.append(Unit(stripped))
-    if units:
-        units[-1].gap_after = True
-    return units
+        lines.append([stripped])
+        sizes.append(len(stripped))
+        gaps.append(False)
+    if gaps:
+        gaps[-1] = True
+    return [Unit(" ".join(parts), gap) for parts, gap in zip(lines, gaps)]
 
 
-def _continues(prev: str, line: str) -> bool:
-    """A hard-wrapped line: the previous one stops mid-sentence and this one goes on in lowercase."""
-    return (line[0].islower() and prev[-1] not in ".!?:;…\"”’)" and not BULLET.match(line)
-            and len(prev) > 40)
+def _continues(prev_line: str, prev_size: int, line: str) -> bool:
+    """A hard-wrapped line: the unit so far (``prev_size`` characters, ending with ``prev_line``)
+    stops mid-sentence and this line goes on in lowercase."""
+    return (line[0].islower() and prev_line[-1] not in ".!?:;…\"”’)" and not BULLET.match(line)
+            and prev_size > 40)
 
 
 def is_junk(text: str) -> bool:
     """A short line of share buttons, counters and the like ("Share", "Follow", "12")."""
     if len(text) > 60:
         return False
-    words = re.findall(r"[\w.']+", text.lower())
+    words = _JUNK_WORD.findall(text.lower())
     return bool(words) and len(words) <= 6 and all(w in JUNK_WORDS or w.isdigit() for w in words) \
         and not text.endswith(("?", "!"))
 
@@ -77,7 +90,7 @@ def is_nav(text: str) -> bool:
         return False
     if MENU_RUN.fullmatch(text):
         return True  # menu words run together when copied: "HomeNewsSportBusiness"
-    words = re.findall(r"[\w.&']+", text.lower().replace("&", " "))
+    words = _NAV_WORD.findall(text.lower().replace("&", " "))
     return bool(words) and all(w in NAV_WORDS for w in words)
 
 
@@ -104,8 +117,7 @@ def line_metadata(text: str) -> dict | None:
         rest = VIEWS.sub(" | ", rest)
     for segment in SEPARATORS.split(rest):
         segment = segment.strip(" ,|")
-        segment = re.sub(r"(?i)^(?:updated|published|posted|last\s+updated)(?:\s+on)?:?\s*", "", segment)
-        segment = re.sub(r"(?i)\s+(?:on|at|updated|published)$", "", segment).strip(" ,:")
+        segment = _META_TRAIL.sub("", _META_LEAD.sub("", segment)).strip(" ,:")
         if not segment or META_FILLER.match(segment) or is_junk(segment):
             continue
         by = BYLINE.match(segment)
@@ -121,7 +133,7 @@ def line_metadata(text: str) -> dict | None:
 
 def clean_name(text: str) -> str:
     """The person's name at the start of a byline's text ("Ann Lee | Follow" -> "Ann Lee"), or ""."""
-    text = re.split(r"\s+(?:and\s+)?(?:follow|updated|published)\b|[|·•,(]", text, flags=re.I)[0]
+    text = _NAME_END.split(text, 1)[0]
     text = text.strip(" .:-–—")
     return text if looks_like_name(text, 1, 6) else ""
 
@@ -170,7 +182,7 @@ def is_prose(text: str) -> bool:
 
 def quotation_line(text: str) -> tuple[str, str, bool] | None:
     """A stand-alone quotation line: (text, cite, closed), else None."""
-    match = re.match(r"^(?P<q>[“\"«].+[”\"»])[,.]?\s*(?:—|―|–|--|-)\s*(?P<by>\S.{0,70})$", text)
+    match = _QUOTE_WITH_CITE.match(text)
     if match and (inner := strip_quotes(match.group("q"))) and looks_like_name(match.group("by").split(",")[0], 1, 6):
         return inner, match.group("by").strip(), True
     if (inner := strip_quotes(text)) is not None and len(text) <= 400:

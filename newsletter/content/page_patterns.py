@@ -1,6 +1,9 @@
 """What the copied-page reader recognises: the line patterns and word lists of web-page furniture.
 
-Patterns match one line (a :class:`~newsletter.content.page.Unit`'s text) unless said otherwise.
+Patterns match one line (a :class:`~newsletter.content.page_lines.Unit`'s text, whitespace runs
+collapsed) unless said otherwise. Each takes time linear in the line's length: no run of
+characters two parts of a pattern could share is left to backtracking (``X*[0-9]X*`` becomes a
+digit look-ahead and one possessive ``X*+``; ``[space]*-?[space]*`` is possessive).
 """
 from __future__ import annotations
 
@@ -8,12 +11,12 @@ import re
 
 BULLET = re.compile(r"^(?:[•◦▪▫‣∙●○■□►▶➤✓✔→*+]|-|–)\s+(\S.*)$")
 NUMBERED = re.compile(r"^(\d{1,2})[.)]\s+(\S.*)$")
-RULE = re.compile(r"^([-*_=~—•·])(?:\s*\1){2,}$")
+RULE = re.compile(r"^([-*_=~—•·])(?:\s*+\1){2,}+$")
 STRONG_ATTRIBUTION = re.compile(r"^(?:—|―|--)\s*(\S.{0,80})$")
 WEAK_ATTRIBUTION = re.compile(r"^(?:-|–|~)\s*(\S.{0,80})$")
 READ_TIME = re.compile(
-    r"(?i)(?:reading\s+time:?\s*)?(?<!\d)(\d{1,3})\s*-?\s*min(?:ute)?s?\.?(?:\s*read(?:ing)?)?(?:\s*time)?")
-VIEWS = re.compile(r"(?i)(?<![\w.,])[\d.,]+\s*[km]?\s*(?:views?|reads|comments?|likes?|shares?|claps?|responses?)\b")
+    r"(?i)(?:reading\s+time:?\s*)?(?<!\d)(\d{1,3})\s*+-?\s*+min(?:ute)?s?\.?(?:\s*read(?:ing)?)?(?:\s*time)?")
+VIEWS = re.compile(r"(?i)(?<![\w.,])[\d.,]++\s*+[km]?\s*+(?:views?|reads|comments?|likes?|shares?|claps?|responses?)\b")
 TIME = re.compile(r"(?i)\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+(?:[A-Z]{2,4}|UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?)?(?!\d)")
 AGO = re.compile(r"(?i)\b(?:updated\s+)?\d+\s+(?:seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?)\s+ago\b")
 BYLINE = re.compile(r"(?i)^(?:by|written\s+by|posted\s+by|words\s+by|author)\s*:?\s+(\S.*)$")
@@ -63,14 +66,14 @@ CREDIT = re.compile(  # a picture credit left where the lead image was
 TICKER = re.compile(  # a stock-quote widget's ticker line: "NASDAQ: PEP", "(NYSE: KO)"
     r"^\(?(?:NASDAQ|NYSE(?:\s*(?:MKT|American|Arca))?|AMEX|OTC(?:QX|QB|MKTS)?|TSXV?|LSE|ASX|CBOE)"
     r"\s*:\s*[A-Z][A-Z0-9.-]{0,6}\)?$")
-QUOTE_FIGURE = re.compile(r"^(?=.*\d)[-+−–—$€£¥()%.,\d\s]*\d[-+−–—$€£¥()%.,\d\s]*[%BMKT]?\)?$")
+QUOTE_FIGURE = re.compile(r"^(?=\D*+\d)[-+−–—$€£¥()%.,\d\s]*+[%BMKT]?\)?$")  # "+1.2%", "$200B"
 QUOTE_LABEL = re.compile(  # "Market Cap: $200B", "Today's Change", "52-Week Range", "Volume: 5.2M"
     r"(?i)^(?:market\s+cap(?:italization)?|today['’]?s\s+change|current\s+price|day['’]?s\s+range"
     r"|52[-\s]?week\s+(?:range|high|low)|volume|avg\.?\s+vol(?:ume)?|average\s+volume|dividend\s+yield"
-    r"|gross\s+margin|p/?e\s+ratio|key\s+data\s+points)(?:\s*:\s*|\s+)?(?:[-+−–—$€£¥()%.,\d\s]*\d"
-    r"[-+−–—$€£¥()%.,\d\s]*[%BMKT]?\)?)?$")
+    r"|gross\s+margin|p/?e\s+ratio|key\s+data\s+points)(?:\s*:\s*|\s+)?"
+    r"(?:(?=\D*+\d)[-+−–—$€£¥()%.,\d\s]*+[%BMKT]?\)?)?$")
 PRICE_AS_OF = re.compile(r"(?i)^prices?\s+as\s+of\s+\S.{0,60}$")
 KEY_POINTS = re.compile(r"(?i)^key\s+(?:points|takeaways)\s*:?$")
 WRITTEN_BY = re.compile(r"(?i)^written\s+by\s+\S")  # Medium's author block: "Written by Name"
 PUNCTUATION_ONLY = re.compile(r"[^\w\s]{1,2}")  # a lone "·" or "--" between page parts
-BIO_JUNK = re.compile(r"(?i)^(?:[\d.,]+\s*[km]?\s+followers|view\s+all\s+(?:posts|articles)|see\s+all|more\s+articles\s+by|follow\b|contact\b.{0,20}$)")
+BIO_JUNK = re.compile(r"(?i)^(?:[\d.,]++(?:\s*+[km])?\s++followers|view\s+all\s+(?:posts|articles)|see\s+all|more\s+articles\s+by|follow\b|contact\b.{0,20}$)")

@@ -22,20 +22,22 @@ from .text import check_quotes, choose_quote, opening_excerpt
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
-# Signs of each format: (pattern, weight); each pattern counts at most five times.
+# Signs of each format: (pattern, weight); each pattern counts at most five times. Every pattern
+# runs in linear time over the whole text: no run of characters can be scanned again from each of
+# its positions (link text and URLs stop at brackets; whitespace runs are taken possessively).
 _MD_SIGNS = (
     (re.compile(r"^#{1,6}[ \t]+\S", re.M), 3),
     (re.compile(r"^(?:```|~~~)", re.M), 3),
-    (re.compile(r"!?\[[^\]\n]+\]\([^)\s]+\)"), 2),
+    (re.compile(r"!?\[[^\[\]\n]+\]\([^)\[\]\s]+\)"), 2),
     (re.compile(r"^\s{0,3}<(?:h[1-6]|p|div|ul|ol|blockquote|img|table)\b", re.M | re.I), 2),
     (re.compile(r"^\s{0,3}(?:[-*+]|\d+\.)[ \t]+\S", re.M), 1),
     (re.compile(r"^>[ \t]?\S", re.M), 1),
     (re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"), 1),
 )
 _PAGE_SIGNS = (
-    (re.compile(r"^\s*[•◦▪]\s", re.M), 2),
-    (re.compile(r"^\d+\s*-?\s*min(?:ute)?s?\.?\s*read", re.M | re.I), 3),
-    (re.compile(r"^[\d.,]+\s*[km]?\s*views?$", re.M | re.I), 2),
+    (re.compile(r"^[^\S\n]*[•◦▪]\s", re.M), 2),
+    (re.compile(r"^\d++\s*+-?\s*+min(?:ute)?s?\.?\s*read", re.M | re.I), 3),
+    (re.compile(r"^[\d.,]++\s*+[km]?\s*+views?$", re.M | re.I), 2),
     (re.compile(r"^(?:about the )?author$|^related (?:articles|posts)$", re.M | re.I), 3),
     (re.compile(r"^by:?\s+[A-Z]", re.M), 1),
     (re.compile(r"^\?>$", re.M), 2),

@@ -1,6 +1,6 @@
 """Raw HTML reduced to a safe allowlist, as plain-data pieces the article parser turns into blocks.
 
-Markdown is rendered to HTML by markdown-it (raw HTML passes through), then walked here with lxml:
+Markdown is rendered to HTML by pulldown-cmark (raw HTML passes through), then walked here with lxml:
 block elements become :class:`Piece` objects (heading, paragraph, list, quote, image, rule);
 inline content keeps only ``a, strong, em, b, i, code, br``. Dropped with their content:
 script, style, iframe, form, object, embed and the like; ``on*``/``style`` attributes never
@@ -335,8 +335,26 @@ def _add_text(text: str | None, texts: list[str], htmls: list[str]) -> None:
 
 def _squash_html(html: str) -> str:
     html = _WS.sub(" ", html).strip()
-    html = re.sub(r"\s*<br>\s*", "<br>", html)
-    return re.sub(r"^(?:<br>)+|(?:<br>)+$", "", html).strip()
+    return strip_breaks(re.sub(r"\s*<br>\s*", "<br>", html))
+
+
+def strip_breaks(html: str, *, leading: bool = True) -> str:
+    """``html`` without the ``<br>`` tags and whitespace at its end (and, with ``leading``, at its
+    start). A loop, not a regex: ``(?:<br>)+$`` rescans a long run of breaks from each of them."""
+    start, end = 0, len(html)
+    while True:
+        while end > start and html[end - 1].isspace():
+            end -= 1
+        if not html.endswith("<br>", start, end):
+            break
+        end -= 4
+    while leading:
+        while start < end and html[start].isspace():
+            start += 1
+        if not html.startswith("<br>", start, end):
+            break
+        start += 4
+    return html[start:end]
 
 
 def _fragment(html: str) -> HtmlElement | None:

@@ -1,14 +1,60 @@
-"""Template code left in an article (``{{ x }}``, ``{% if %}``, ``<?php ... ?>``): finding and dropping it."""
+"""Template code left in an article (``{{ x }}``, ``{% if %}``, ``<?php ... ?>``): finding and dropping it.
+
+A span runs from an opener to the first matching closer after it. Spans are found with
+``str.find`` rather than a regex: ``\\{\\{.*?\\}\\}`` looks for a closer from every opener, which
+takes quadratic time on a long run of openers with no closer after them.
+"""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
-#: One span of template code of any of the usual engines (Jinja/Liquid, PHP, ERB/ASP).
-TEMPLATE_SPAN = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<\?(?:php|=)?.*?\?>|<%.*?%>", re.S)
-#: A PHP block, up to its ``?>`` or the end of the text.
+#: The template engines' delimiters (Jinja/Liquid, PHP, ERB/ASP): opener and closer.
+DELIMITERS = (("{{", "}}"), ("{%", "%}"), ("{#", "#}"), ("<?", "?>"), ("<%", "%>"))
+#: A PHP block, up to its ``?>`` or the end of the text (each is scanned once: linear).
 PHP_BLOCK = re.compile(r"<\?php\b.*?(?:\?>|\Z)", re.S)
 #: PHP blocks longer than this are left alone (shown as text): too much to drop silently.
 _PHP_DROP_MAX = 2000
+
+
+def template_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each span of template code in ``text``, left to right, not overlapping."""
+    if "{" not in text and "<" not in text:
+        return  # no opener: the quick answer for nearly every line
+    last_closer = {closer: text.rfind(closer) for _, closer in DELIMITERS}
+    next_opener = {opener: text.find(opener) for opener, _ in DELIMITERS}  # -1: none left
+    pos = 0
+    while True:
+        best: tuple[int, str] | None = None
+        for opener, closer in DELIMITERS:
+            at = next_opener[opener]
+            if 0 <= at < pos:
+                at = next_opener[opener] = text.find(opener, pos)
+            if at != -1 and at + 2 <= last_closer[closer] and (best is None or at < best[0]):
+                best = (at, closer)  # an opener with no closer after it never gets one
+        if best is None:
+            return
+        at, closer = best
+        pos = text.find(closer, at + 2) + len(closer)
+        yield at, pos
+
+
+def first_template_span(text: str) -> str | None:
+    """The first span of template code in ``text``, or None."""
+    for start, end in template_spans(text):
+        return text[start:end]
+    return None
+
+
+def without_template_spans(text: str) -> str:
+    """``text`` with every span of template code removed."""
+    parts: list[str] = []
+    last = 0
+    for start, end in template_spans(text):
+        parts.append(text[last:start])
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
 
 
 def template_only(line: str) -> bool:
@@ -16,7 +62,9 @@ def template_only(line: str) -> bool:
     stripped = line.strip()
     if stripped in ("?>", "<?php", "<?", "%>"):
         return True
-    rest = TEMPLATE_SPAN.sub("", stripped)
+    if "{" not in stripped and "<" not in stripped:
+        return False  # no opener: the quick answer for nearly every line
+    rest = without_template_spans(stripped)
     return rest != stripped and not re.sub(r"[\W_]", "", rest)
 
 

@@ -10,15 +10,17 @@ from html import escape
 
 from ..errors import ContentError
 from .model import EXCERPT_MAX, Article, Block, Inline, Quote, slug_for
-from .sanitize import safe_link
+from .sanitize import safe_link, strip_breaks
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
-_MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?P<tail>[a-z]*)\.?"
+# Month and weekday words: three letters and at most the six more of "september" or "wednesday"
+# (an unbounded tail would rescan a long run of letters from every "mar" in it).
+_MON = r"(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)(?P<tail>[a-z]{0,6})\.?"
 _DATE_PATTERNS = (
     re.compile(r"(?<!\d)(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d])"),
     re.compile(r"(?<!\d)(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})(?!\d)"),
-    re.compile(r"(?i)(?:\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?" + _MON
+    re.compile(r"(?i)(?:\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6}\.?,?\s+)?" + _MON
                + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})(?!\d(?!\d?:\d\d))"),  # may run into a time
     re.compile(r"(?i)(?<!\d)(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MON
                + r",?\s+(?P<y>\d{4})(?!\d)"),
@@ -112,15 +114,20 @@ _ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "e.g",
                   "inc", "no", "fig", "prof", "gen", "gov", "sen", "rep", "approx"}
 
 
+#: Where a sentence may end: a whole run of closing punctuation (never entered halfway, so a long
+#: run of dots is scanned once), closing quotes or brackets, then whitespace.
+_SENTENCE_END = re.compile(r"(?<![.!?…])[.!?…]++[”’\"')\]]*+\s+")
+
+
 def sentences(text: str) -> list[str]:
     """Split prose at sentence ends (not after common abbreviations or initials)."""
     out: list[str] = []
     start = 0
-    for match in re.finditer(r"[.!?…]+[”’\"')\]]*\s+", text):
+    for match in _SENTENCE_END.finditer(text):
         nxt = text[match.end():match.end() + 2].lstrip("“\"‘([")
         if not nxt or not (nxt[0].isupper() or nxt[0].isdigit()):
             continue
-        word = text[start:match.start()].rsplit(None, 1)[-1].lower() if text[start:match.start()].split() else ""
+        word = _word_before(text, start, match.start()).lower()
         if match.group().startswith(".") and (word.strip("(\"“") in _ABBREVIATIONS
                                              or (len(word) == 1 and word.isalpha())):
             continue
@@ -129,6 +136,17 @@ def sentences(text: str) -> list[str]:
     if text[start:].strip():
         out.append(text[start:].strip())
     return out
+
+
+def _word_before(text: str, start: int, end: int) -> str:
+    """The last word of ``text[start:end]`` ("" if none), found without copying the slice."""
+    stop = end
+    while stop > start and text[stop - 1].isspace():
+        stop -= 1
+    begin = stop
+    while begin > start and not text[begin - 1].isspace():
+        begin -= 1
+    return text[begin:stop]
 
 
 def cut_excerpt(paragraphs: list[str], limit: int = EXCERPT_MAX) -> tuple[str, bool]:
@@ -212,7 +230,7 @@ def split_cite(inline: Inline, strict: bool = True) -> tuple[Inline, str] | None
     html = inline.html
     cut = max(html.rfind(mark) for mark in ("—", "―", "–", "--"))
     html = html[:cut].strip() if cut > 0 and "<" not in html[cut:] else escape(text)
-    html = re.sub(r"(?:<br>\s*)+$", "", html).strip()
+    html = strip_breaks(html, leading=False)
     return unquoted(Inline(text, html)), by
 
 
