@@ -1,11 +1,18 @@
 """Article files and the content folder: the only I/O of the content package.
 
 Reads files, lists the folder and finds an article by slug; decoding and parsing are handed to
-:func:`~newsletter.content.parse.parse_text`, which is pure.
+:func:`~newsletter.content.parse.parse_text`, which is pure. Parsed articles (and load errors)
+are cached by file identity, size and modification time, so the editor's pages, which list
+every article on every request, parse a file again only once it has changed.
 """
 from __future__ import annotations
 
+import os
 import re
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -14,17 +21,81 @@ from .model import ARTICLE_SUFFIXES, HTML_MAX_BYTES, HTML_SUFFIXES, MAX_BYTES, A
 from .parse import parse_text
 
 _SLUG_OK = re.compile(r"^[^\x00-\x1f/\\]{1,200}$")
+#: Parsed articles kept in memory (an article takes a few times its file's size).
+CACHE_ENTRIES = 256
+#: A file modified less than this before it was read may be modified again within the same
+#: tick of the file system's clock, unseen (same size, same mtime): it is not cached yet.
+_SETTLE_NS = 2_000_000_000
+
+#: (device, inode, size, mtime, ctime) of a file: it changes whenever the file does.
+Stamp = tuple[int, int, int, int, int]
+
+
+class ArticleCache:
+    """The last ``entries`` articles (or load errors) read, by path and :data:`Stamp`; thread-safe."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, tuple[Stamp, Article | ContentError]] = OrderedDict()
+
+    def get(self, key: str, stamp: Stamp) -> Article | ContentError | None:
+        """What was read from ``key`` when it had ``stamp``, or None."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] != stamp:
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: str, stamp: Stamp, value: Article | ContentError) -> None:
+        with self._lock:
+            self._items[key] = (stamp, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+
+
+_CACHE = ArticleCache(CACHE_ENTRIES)
 
 
 def load_article(path: str | Path) -> Article:
-    """Read and parse one article file; :class:`ContentError` if it cannot be an article."""
+    """Read and parse one article file; :class:`ContentError` if it cannot be an article.
+
+    Served from the cache while the file is unchanged (a copy: changing it changes nothing).
+    """
     path = Path(path)
+    key = str(path.absolute())
+    stamp = _stamp(path)
+    cached = _CACHE.get(key, stamp) if stamp else None
+    if cached is None:
+        try:
+            cached = _read_article(path)
+        except ContentError as exc:
+            cached = exc
+        if stamp and time.time_ns() - stamp[3] > _SETTLE_NS:
+            _CACHE.put(key, stamp, cached)
+    if isinstance(cached, ContentError):
+        raise ContentError(str(cached))
+    return replace(cached, blocks=list(cached.blocks), warnings=list(cached.warnings))
+
+
+def _read_article(path: Path) -> Article:
     data = _read_bytes(path)
     text, note = _decode(data, path)
     article = parse_text(text, path.name, path=path)
     if note:
         article.warnings.insert(0, note)
     return article
+
+
+def _stamp(path: Path) -> Stamp | None:
+    """The file's :data:`Stamp`, or None if it cannot be looked at (reading it will say why)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def load_articles_report(content_dir: str | Path) -> tuple[list[Article], list[str]]:
