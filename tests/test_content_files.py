@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.content import files, load_article, load_articles_report
+from newsletter.content import ContentError, files, load_article, load_articles_report, resolve
+from newsletter.errors import InputError
 
 
 def article(title: str, body: str = "Body text.") -> str:
@@ -88,3 +89,58 @@ def test_changing_a_returned_article_does_not_change_the_cached_one(tmp_path, pa
     first.title = "Changed"
     again = load_article(path)
     assert again.title == "First" and "scribbled" not in again.warnings and again.blocks
+
+
+# --- links in the content folder --------------------------------------------------------------
+
+SECRET = "TOP-SECRET-KEY-MATERIAL"
+
+
+@pytest.fixture
+def linked(tmp_path) -> Path:
+    """A content folder with links out of it (a secret beside it, /etc/passwd) and links within."""
+    folder = tmp_path / "content"
+    (folder / "drafts").mkdir(parents=True)
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "secret_key").write_text(f"Secret Title\n\n{SECRET} is here.\n")
+    (folder / "leak.md").symlink_to(tmp_path / "instance" / "secret_key")
+    (folder / "relative-leak.txt").symlink_to(Path("..") / "instance" / "secret_key")
+    (folder / "passwd.txt").symlink_to("/etc/passwd")
+    write(folder / "drafts", "real.md", article("Linked Inside"))
+    (folder / "inside.md").symlink_to(Path("drafts") / "real.md")
+    write(folder, "plain.md", article("Plain"))
+    return folder
+
+
+def test_a_listing_skips_links_out_of_the_folder_with_one_error_line_each(linked):
+    found, errors = load_articles_report(linked)
+    assert sorted(a.slug for a in found) == ["inside", "plain"]
+    assert sorted(errors) == [f"{linked / name}: links to a file outside the content folder; skipped"
+                              for name in ("leak.md", "passwd.txt", "relative-leak.txt")]
+    assert not any(SECRET in repr(a) or "root:" in repr(a) for a in found)
+
+
+@pytest.mark.parametrize("slug", ["leak", "relative-leak", "passwd", "leak.md", "passwd.txt"])
+def test_a_slug_or_file_name_never_reads_a_link_out_of_the_folder(linked, slug):
+    with pytest.raises(ContentError, match="links to a file outside the content folder"):
+        resolve(slug, linked)
+    with pytest.raises((ContentError, InputError)):
+        resolve(slug, linked, allow_paths=False)
+
+
+def test_a_link_within_the_folder_is_read_under_its_own_name(linked):
+    found = resolve("inside", linked)
+    assert (found.slug, found.title, found.path) == ("inside", "Linked Inside", linked / "inside.md")
+
+
+def test_an_explicit_path_from_the_command_line_may_point_anywhere(linked):
+    assert resolve(str(linked / "leak.md"), linked).title == "Secret Title"
+
+
+def test_a_fifo_or_device_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.md"
+    os.mkfifo(fifo)
+    with pytest.raises(ContentError, match="not a regular file"):
+        load_article(fifo)
+    with pytest.raises(ContentError, match="not a regular file"):
+        load_article("/dev/zero")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 import time
 from collections import OrderedDict
@@ -63,14 +64,20 @@ def load_article(path: str | Path) -> Article:
     """Read and parse one article file; :class:`ContentError` if it cannot be an article.
 
     Served from the cache while the file is unchanged (a copy: changing it changes nothing).
+    The path is the operator's to choose: it may lead anywhere (a slug never does).
     """
-    path = Path(path)
+    return _load(Path(path))
+
+
+def _load(path: Path, real: Path | None = None) -> Article:
+    """:func:`load_article` of ``path``, opening ``real`` (the file ``path`` was found to be, see
+    :func:`_inside`) if given."""
     key = str(path.absolute())
-    stamp = _stamp(path)
+    stamp = _stamp(real or path)
     cached = _CACHE.get(key, stamp) if stamp else None
     if cached is None:
         try:
-            cached = _read_article(path)
+            cached = _read_article(path, real)
         except ContentError as exc:
             cached = exc
         if stamp and time.time_ns() - stamp[3] > _SETTLE_NS:
@@ -80,8 +87,8 @@ def load_article(path: str | Path) -> Article:
     return replace(cached, blocks=list(cached.blocks), warnings=list(cached.warnings))
 
 
-def _read_article(path: Path) -> Article:
-    data = _read_bytes(path)
+def _read_article(path: Path, real: Path | None) -> Article:
+    data = _read_bytes(path, real)
     text, note = _decode(data, path)
     article = parse_text(text, path.name, path=path)
     if note:
@@ -117,7 +124,7 @@ def load_articles_report(content_dir: str | Path) -> tuple[list[Article], list[s
             errors.append(f"{path}: slug {slug!r} is already used by {seen[slug]}; skipped")
             continue
         try:
-            article = load_article(path)
+            article = _load(path, _inside(folder, path, "skipped"))
         except ContentError as exc:
             errors.append(str(exc))
             continue
@@ -135,15 +142,18 @@ def resolve(slug_or_path: str | Path, content_dir: str | Path, *, allow_paths: b
     """The article named by a slug of ``content_dir`` or (with ``allow_paths``) a file path.
 
     A slug is looked up among the folder's file names, never joined into a path, so
-    ``../secret`` finds nothing. Unknown slug: :class:`InputError`; unreadable file:
-    :class:`ContentError`. Pass ``allow_paths=False`` for untrusted input (web requests).
+    ``../secret`` finds nothing, and a slug or file name of the folder that is a link to a file
+    outside it is refused (:class:`ContentError`); a path with a folder in it is read as given.
+    Unknown slug: :class:`InputError`; unreadable file: :class:`ContentError`. Pass
+    ``allow_paths=False`` for untrusted input (web requests).
     """
     raw = str(slug_or_path).strip()
     looks_like_path = any(sep in raw for sep in ("/", "\\")) or raw.lower().endswith(ARTICLE_SUFFIXES)
     if allow_paths and (looks_like_path or isinstance(slug_or_path, Path)):
         bare = not any(sep in raw for sep in ("/", "\\"))
         if bare and not Path(raw).exists() and (Path(content_dir) / raw).is_file():
-            return load_article(Path(content_dir) / raw)  # a file name of the content folder
+            in_folder = Path(content_dir) / raw  # a file name of the content folder
+            return _load(in_folder, _inside(Path(content_dir), in_folder, "not read"))
         return load_article(raw)
     if not raw or looks_like_path or raw.startswith(".") or not _SLUG_OK.match(raw):
         raise InputError(f"{raw!r} is not an article slug (file names are not accepted here)")
@@ -152,7 +162,7 @@ def resolve(slug_or_path: str | Path, content_dir: str | Path, *, allow_paths: b
     if folder.is_dir():
         for path in _article_files(folder):
             if slug_for(path.name) == wanted:
-                return load_article(path)
+                return _load(path, _inside(folder, path, "not read"))
     raise InputError(f"no article {raw!r} in {folder} (see the `articles` command)")
 
 
@@ -164,24 +174,41 @@ def _article_files(folder: Path) -> list[Path]:
     )
 
 
+def _inside(folder: Path, path: Path, outcome: str) -> Path:
+    """The file ``path`` (an entry of ``folder``) really is, following links, if that is inside
+    ``folder``; else :class:`ContentError` ending with ``outcome``."""
+    real = path.resolve()
+    if not real.is_relative_to(folder.resolve()):
+        raise ContentError(f"{path}: links to a file outside the content folder; {outcome}")
+    return real
+
+
 def _newest_first(articles: list[Article]) -> list[Article]:
     ordered = sorted(articles, key=lambda a: a.slug)
     return sorted(ordered, key=lambda a: (a.date is not None, a.date or date.min), reverse=True)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, at most :data:`MAX_BYTES` (:data:`HTML_MAX_BYTES` for a saved page)."""
+def _read_bytes(path: Path, real: Path | None = None) -> bytes:
+    """The bytes of the regular file ``path`` (or of ``real``, opened without following a link
+    that may have replaced it since it was checked), at most :data:`MAX_BYTES`
+    (:data:`HTML_MAX_BYTES` for a saved page). Pipes and devices are refused, not read."""
     limit = HTML_MAX_BYTES if path.suffix.lower() in HTML_SUFFIXES else MAX_BYTES
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOFOLLOW if real else 0)
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise ContentError(f"{path}: is a folder, not an article file")
-        if size > limit:
-            raise ContentError(f"{path}: {size / 1e6:.1f} MB is over the {limit / 1e6:g} MB article size limit")
-        with path.open("rb") as fh:
+        with os.fdopen(os.open(real or path, flags), "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise ContentError(f"{path}: is a folder, not an article file")
+            if not stat.S_ISREG(info.st_mode):
+                raise ContentError(f"{path}: not a regular file (a pipe, device or socket), not read")
+            if info.st_size > limit:
+                raise ContentError(f"{path}: {info.st_size / 1e6:.1f} MB is over the "
+                                   f"{limit / 1e6:g} MB article size limit")
             data = fh.read(limit + 1)
     except FileNotFoundError:
         raise ContentError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ContentError(f"{path}: is a folder, not an article file") from None
     except OSError as exc:
         raise ContentError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if len(data) > limit:
