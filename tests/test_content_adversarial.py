@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from adversarial import HOSTILE
-from newsletter.content import load_article
+from newsletter.content import load_article, parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 10.0  # seconds per hostile file: generous (each parses in well under a second)
@@ -111,3 +111,76 @@ def test_every_hostile_file_is_read_or_refused_within_the_timeout(worker, hostil
         assert report["error"].startswith(f"{hostile.filename}:")
     else:
         assert report["title"]
+
+
+# --- raw HTML that would swallow the text after it --------------------------------------------
+
+SWALLOWING = ["embed", "title", "textarea", "xmp", "noembed", "noscript", "style", "script", "iframe",
+              "template", "object", "select", "button", "svg", "math", "form", "nav", "dialog",
+              "canvas", "audio", "video", "applet", "frameset", "portal", "plaintext", "noframes"]
+
+
+def body_text(article) -> str:
+    return " | ".join(b.content.text if b.content else " ".join(i.text for i in b.items) for b in article.blocks)
+
+
+@pytest.mark.parametrize("tag", SWALLOWING)
+@pytest.mark.parametrize("where", ["own line", "in a paragraph"])
+def test_an_unclosed_element_keeps_the_text_after_it(tag, where):
+    opener = f'<{tag} src="y">'
+    md = (f"# T\n\nBefore.\n\n{opener}\n\nAfter one.\n\n## Sub\n\nAfter two.\n" if where == "own line" else
+          f"# T\n\nBefore {opener} inline words.\n\nAfter one.\n\n## Sub\n\nAfter two.\n")
+    article = parse_text(md, "x.md")
+    text = body_text(article)
+    assert "After one." in text and "After two." in text and "Sub" in text
+    assert where == "own line" or "inline words" in text
+    assert "</" not in text and "<p>" not in text  # kept as text, not as markup shown literally
+    assert any(f"<{tag}>" in w for w in article.warnings)
+
+
+def test_an_unclosed_html_comment_keeps_the_text_after_it():
+    article = parse_text("# T\n\nBefore.\n\n<!-- a note to self\n\nAfter one.\n\nAfter two.\n", "x.md")
+    assert "After one." in body_text(article) and "After two." in body_text(article)
+    assert any("<!--" in w for w in article.warnings)
+
+
+@pytest.mark.parametrize("html, gone", [
+    ("<script>alert(1)</script>", "alert"),
+    ("<title>Page title</title>", "Page title"),
+    ("<style>p { color: red }</style>", "color"),
+    ("<object>fallback</object>", "fallback"),
+    ("<!-- hidden -->", "hidden"),
+])
+def test_closed_elements_are_still_dropped_with_what_is_inside_them(html, gone):
+    article = parse_text(f"# T\n\nBefore {html} after.\n\nNext.\n", "x.md")
+    assert gone not in body_text(article) and "after." in body_text(article) and "Next." in body_text(article)
+
+
+def test_deeply_nested_html_keeps_its_text():
+    article = parse_text("# T\n\n" + "<div>" * 5000 + "deep text" + "</div>" * 5000 + "\n\nAfter.\n", "x.md")
+    assert "deep text" in body_text(article) and "After." in body_text(article)
+
+
+def test_deeply_nested_quotes_keep_their_text():
+    article = parse_text("# T\n\n" + "> " * 5000 + "deep text\n\nAfter.\n", "x.md")
+    assert "deep text" in body_text(article) and "After." in body_text(article)
+
+
+def test_stray_body_tags_do_not_crash_the_reader():
+    article = parse_text("# T\n\nOne.\n\n</body>\n\nTwo.\n\n<body>\n\nThree.\n", "x.md")
+    assert all(word in body_text(article) for word in ("One.", "Two.", "Three."))
+
+
+@pytest.mark.parametrize("opener, kept", [
+    ("<script>", []), ("<STYLE type='x'>", []), ("<textarea", []), ("<pre>", []),
+    ("<!-- note", [("paragraph", "note")]),
+])
+def test_markdown_after_an_unclosed_raw_html_block_is_still_markdown(opener, kept):
+    article = parse_text(f"# T\n\nBefore.\n\n{opener}\n\nAfter one.\n\n## Sub\n\nAfter two.\n", "x.md")
+    assert [(b.kind, b.content.text) for b in article.blocks] == [("paragraph", "Before."), *kept, (
+        "paragraph", "After one."), ("heading", "Sub"), ("paragraph", "After two.")]
+
+
+def test_a_closed_raw_html_block_and_a_fenced_one_are_left_alone():
+    article = parse_text("# T\n\n```\n<script>\n```\n\n<script>\nx = 1\n</script>\n\nAfter.\n", "x.md")
+    assert [(b.kind, b.content.text) for b in article.blocks] == [("paragraph", "<script>"), ("paragraph", "After.")]

@@ -24,6 +24,8 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
+from .html_repair import repair
+
 #: Inline tags kept as they are (without attributes, except ``href`` on ``a``).
 INLINE_TAGS = frozenset({"a", "strong", "em", "b", "i", "code", "br"})
 #: Elements removed together with everything inside them.
@@ -370,6 +372,7 @@ def html_to_pieces(html: str, base: str = "") -> tuple[list[Piece], list[str]]:
     ``base`` is the article's absolute URL, used to resolve relative links and images.
     """
     walker = _Walker(base)
+    html, walker.warnings = repair(html, DROP_TAGS)
     root = _fragment(html)
     if root is not None:
         walker.blocks(root)
