@@ -104,7 +104,13 @@ HOSTILE: tuple[Hostile, ...] = (
     Hostile("page-urls", "copied page", "a.txt", lambda: fill("https://a.example/x ", PAGE)),
     Hostile("page-only-metadata", "copied page", "a.txt", lambda: fill("4 min read\n", "Title\n")),
     Hostile("page-author-tail", "copied page", "a.txt", lambda: fill("Share\n", PAGE + "About the author\n")),
+    Hostile("page-distinct-open-quotes", "copied page", "a.txt",
+            lambda: PAGE + "".join(f"“Quote {i} opens\n\n" for i in range(SIZE // 23))),
     # raw HTML in Markdown, through the sanitizer
+    Hostile("html-distinct-relative-links", "sanitizer", "a.md",
+            lambda: MD + "".join(f'<a href="/p{i}">y</a> ' for i in range(SIZE // 26))),
+    Hostile("html-distinct-bad-images", "sanitizer", "a.md",
+            lambda: MD + "".join(f"![a](x{i}.png) " for i in range(SIZE // 19))),
     Hostile("html-deep-divs", "sanitizer", "a.md", lambda: fill("<div>", MD, "\n\nAfter.\n")),
     Hostile("html-deep-inline", "sanitizer", "a.md", lambda: fill("<b>", MD + "A ", " z\n\nAfter.\n")),
     Hostile("html-deep-quotes", "sanitizer", "a.md", lambda: fill("<blockquote>", MD, "\n\nAfter.\n")),
@@ -143,7 +149,8 @@ def parse_report(hostile: Hostile, *, trace_memory: bool = False) -> dict:
     else:
         report.update(
             outcome="ok", title=article.title, date=str(article.date) if article.date else None,
-            read_time=article.read_time, tags=list(article.tags[:20]), warnings=article.warnings[:20],
+            read_time=article.read_time, tags=list(article.tags[:20]), warnings=article.warnings[:10] + article.warnings[10:][-10:],
+            warning_count=len(article.warnings),
             kinds=sorted({b.kind for b in article.blocks}),
             text=" ".join(b.content.text if b.content else " ".join(i.text for i in b.items)
                           for b in article.blocks)[-300:],

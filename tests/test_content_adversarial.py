@@ -184,3 +184,12 @@ def test_markdown_after_an_unclosed_raw_html_block_is_still_markdown(opener, kep
 def test_a_closed_raw_html_block_and_a_fenced_one_are_left_alone():
     article = parse_text("# T\n\n```\n<script>\n```\n\n<script>\nx = 1\n</script>\n\nAfter.\n", "x.md")
     assert [(b.kind, b.content.text) for b in article.blocks] == [("paragraph", "<script>"), ("paragraph", "After.")]
+
+
+@pytest.mark.parametrize("name", ["yaml-many-keys", "page-distinct-open-quotes", "html-distinct-relative-links",
+                                  "html-distinct-bad-images"])
+def test_an_article_with_thousands_of_doubtful_spots_has_a_short_list_of_warnings(worker, name):
+    report = worker.parse(name)
+    assert report["outcome"] == "ok" and report["warning_count"] <= 30
+    assert any(w.startswith("…and ") and w.endswith(" more warnings.") for w in report["warnings"]) or \
+        name == "yaml-many-keys"

@@ -209,9 +209,12 @@ def _fm_read_time(value: object, warnings: list[str]) -> int | None:
 
 def apply_front_matter(meta: dict, article: Article) -> Quote | None:
     warnings = article.warnings
-    for key in meta:
-        if str(key) not in FRONT_MATTER_KEYS:
-            warnings.append(f"Unknown front matter key {str(key)[:40]!r} ignored.")
+    unknown = [repr(str(key)[:40]) for key in meta if str(key) not in FRONT_MATTER_KEYS]
+    if len(unknown) == 1:
+        warnings.append(f"Unknown front matter key {unknown[0]} ignored.")
+    elif unknown:
+        more = f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+        warnings.append(f"Unknown front matter keys {', '.join(unknown[:5])}{more} ignored.")
     article.title = _fm_text(meta, "title", warnings)
     article.date = _fm_date(meta.get("date"), warnings)
     author = meta.get("author")

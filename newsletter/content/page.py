@@ -78,9 +78,10 @@ def parse_page(text: str, article: Article, where: str, name: str) -> None:
     _page_tail(tail, article, notes)
     dropped = [n for n in notes if n.startswith("Dropped template code (")]
     if len(dropped) > 1:
-        notes = [n for n in notes if n not in dropped]
+        notes = [n for n in notes if not n.startswith("Dropped template code (")]
         notes.append(dropped[0][:-2] + f" and {len(dropped) - 1} more).")
-    warnings.extend(n for n in notes if n not in warnings)
+    known = set(warnings)
+    warnings.extend(dict.fromkeys(n for n in notes if n not in known))
     if header.get("date_note") and article.date:
         warnings.append(header["date_note"])
 

@@ -20,6 +20,8 @@ from .page import parse_page
 from .saved_page import is_saved_page, parse_saved_page
 from .text import check_quotes, choose_quote, opening_excerpt
 
+#: Longest list of warnings an article keeps (the last one says how many more there were).
+MAX_WARNINGS = 30
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 # Signs of each format: (pattern, weight); each pattern counts at most five times. Every pattern
@@ -126,3 +128,6 @@ def _finish(article: Article, name: str) -> None:
     if article.quote is None:
         article.quote = choose_quote(article.blocks)
     check_quotes(article)
+    if len(article.warnings) > MAX_WARNINGS:
+        more = len(article.warnings) - MAX_WARNINGS + 1
+        article.warnings[MAX_WARNINGS - 1:] = [f"…and {more:,} more warnings."]

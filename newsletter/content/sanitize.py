@@ -109,11 +109,13 @@ class _Walker:
     def __init__(self, base: str) -> None:
         self.base = base if _is_web(base) else ""
         self.warnings: list[str] = []
+        self._warned: set[str] = set()  # the same, for a membership test that stays quick
         self.pieces: list[Piece] = []
         self.images: list[Piece] = []  # images met inside inline content, emitted after it
 
     def warn(self, message: str) -> None:
-        if message not in self.warnings:
+        if message not in self._warned:
+            self._warned.add(message)
             self.warnings.append(message)
 
     # -- inline -------------------------------------------------------------------------
@@ -372,7 +374,9 @@ def html_to_pieces(html: str, base: str = "") -> tuple[list[Piece], list[str]]:
     ``base`` is the article's absolute URL, used to resolve relative links and images.
     """
     walker = _Walker(base)
-    html, walker.warnings = repair(html, DROP_TAGS)
+    html, repaired = repair(html, DROP_TAGS)
+    for message in repaired:
+        walker.warn(message)
     root = _fragment(html)
     if root is not None:
         walker.blocks(root)
