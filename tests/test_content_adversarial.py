@@ -193,3 +193,10 @@ def test_an_article_with_thousands_of_doubtful_spots_has_a_short_list_of_warning
     assert report["outcome"] == "ok" and report["warning_count"] <= 30
     assert any(w.startswith("…and ") and w.endswith(" more warnings.") for w in report["warnings"]) or \
         name == "yaml-many-keys"
+
+
+@pytest.mark.parametrize("padding", ["<title>t</title>", "</span>", "<script>x</script>"])
+def test_closing_tags_of_other_elements_do_not_hide_deep_nesting(padding):
+    html = "<div>" + padding
+    article = parse_text("# T\n\n" + html * 400 + "deep text" + "</div>" * 400 + "\n\nAfter.\n", "x.md")
+    assert "deep text" in body_text(article) and "After." in body_text(article)

@@ -43,7 +43,7 @@ def repair(html: str, swallowing: frozenset[str]) -> tuple[str, list[str]]:
     warned: list[str] = []
     open_tags: dict[str, list[tuple[int, int]]] = {}  # name: unclosed opening tags (start, end)
     no_closer_after: dict[str, int] = {}  # name: a position with no end tag of that name after it
-    depth = 0
+    nesting = _Nesting()
     pos = 0
     while match := _TAG_OR_COMMENT.search(html, pos):
         start = match.start()
@@ -63,10 +63,8 @@ def repair(html: str, swallowing: frozenset[str]) -> tuple[str, list[str]]:
         elif closing:
             if open_tags.get(name):
                 open_tags[name].pop()
-            if name not in _VOID and name not in _OPTIONAL_END:
-                if depth > MAX_DEPTH:
-                    edits.append((start, end, ""))
-                depth = max(depth - 1, 0)
+            if not nesting.close(name):
+                edits.append((start, end, ""))
         elif name in _VOID:
             if name in VOID_UNKNOWN and html.startswith(">", end - 1) and not html.startswith("/>", end - 2):
                 edits.append((end - 1, end, "/>"))
@@ -78,11 +76,9 @@ def repair(html: str, swallowing: frozenset[str]) -> tuple[str, list[str]]:
             else:
                 pos = closer  # its content is text, not tags
         else:
-            if name not in _OPTIONAL_END:
-                depth += 1
-                if depth > MAX_DEPTH:
-                    edits.append((start, end, ""))
-                    continue
+            if name not in _OPTIONAL_END and not nesting.open(name):
+                edits.append((start, end, ""))
+                continue
             if name in swallowing:
                 open_tags.setdefault(name, []).append((start, end))
     for name, unclosed in open_tags.items():
@@ -90,6 +86,37 @@ def repair(html: str, swallowing: frozenset[str]) -> tuple[str, list[str]]:
             edits.append((start, end, ""))
             _warn(warned, f"An unclosed <{name}> tag was removed; the text after it is kept.")
     return _apply(html, edits), warned
+
+
+class _Nesting:
+    """The elements open at a point of the HTML, as the parser will nest them: an end tag closes
+    the last open element of its name and all those inside it; a stray one closes nothing."""
+
+    def __init__(self) -> None:
+        self.stack: list[str] = []
+        self.at: dict[str, list[int]] = {}  # name: its indices in ``stack``
+        self.removed: dict[str, int] = {}  # name: opening tags removed for depth, not yet closed
+
+    def open(self, name: str) -> bool:
+        """Open ``name``; False if it is past :data:`MAX_DEPTH` (its tag is to be removed)."""
+        if len(self.stack) >= MAX_DEPTH:
+            self.removed[name] = self.removed.get(name, 0) + 1
+            return False
+        self.at.setdefault(name, []).append(len(self.stack))
+        self.stack.append(name)
+        return True
+
+    def close(self, name: str) -> bool:
+        """Close ``name``; False if its opening tag was removed (so is this end tag)."""
+        if self.removed.get(name):
+            self.removed[name] -= 1
+            return False
+        if self.at.get(name):
+            index = self.at[name][-1]
+            for closed in self.stack[index:]:
+                self.at[closed].pop()
+            del self.stack[index:]
+        return True
 
 
 def _tag_end(html: str, pos: int) -> int:

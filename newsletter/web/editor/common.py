@@ -12,7 +12,8 @@ def config() -> Config:
 
 
 def articles_report() -> tuple[list[content.Article], list[str]]:
-    """Every article in the content folder, read afresh (edits show on reload), and load errors."""
+    """Every article in the content folder (a file is parsed again once it changes: edits show on
+    reload), and load errors."""
     return content.load_articles_report(config().content_dir)
 
 
