@@ -2,8 +2,9 @@
 
 The one list both ``tests/test_content_adversarial.py`` (each must parse in a subprocess within
 a generous timeout) and ``bench/parse_adversarial.py`` (time and peak memory of each) use.
-Every text fits the 1 MB article limit (:data:`newsletter.content.MAX_BYTES`), so a reader must
-cope with it rather than refuse it for its size.
+Every text fits its article limit (1 MB, :data:`newsletter.content.MAX_BYTES`; 10 MB for a saved
+page, :data:`~newsletter.content.HTML_MAX_BYTES`), so a reader must cope with it rather than
+refuse it for its size.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 #: Bytes of hostile filler: the 1 MB limit less room for a title and front matter fences.
 SIZE = 1_000_000 - 400
+#: Bytes of a hostile saved page (``.html``): its 10 MB limit less the same room.
+HTML_SIZE = 10_000_000 - 400
 #: Bytes of hostile front matter that is not refused for its size (the limit is 32 KB).
 FM = 31_000
 
@@ -21,13 +24,14 @@ class Hostile:
     """One hostile file: which reader it attacks, its file name and how to build its text."""
 
     name: str
-    reader: str  # "front matter", "markdown", "copied page" or "sanitizer"
+    reader: str  # "front matter", "markdown", "copied page", "sanitizer" or "saved page"
     filename: str
     build: Callable[[], str]
 
     def text(self) -> str:
         text = self.build()
-        assert len(text.encode("utf-8")) <= SIZE + 400, f"{self.name} is over the article size limit"
+        limit = (HTML_SIZE if self.filename.endswith(".html") else SIZE) + 400
+        assert len(text.encode("utf-8")) <= limit, f"{self.name} is over the article size limit"
         return text
 
 
@@ -39,6 +43,9 @@ def fill(unit: str, head: str = "", tail: str = "", size: int = SIZE) -> str:
 
 MD = "# Hostile\n\n"
 PAGE = "Hostile Page Title\n\nJune 3, 2025 · 4 min read\n\nAn opening paragraph of plain words.\n\n"
+ARTICLE = "<article><h1>Hostile page</h1><p>An opening paragraph of plain words, more than ten of them.</p>"
+HTML = "<!doctype html><html><head><title>Hostile page</title></head><body>" + ARTICLE
+HTML_END = "</article></body></html>"
 #: 395 bytes: nine anchors, each a list of nine aliases of the one before (9**9 strings once expanded).
 BILLION_LAUGHS = (
     "---\ntitle: Laughs\n"
@@ -106,6 +113,7 @@ HOSTILE: tuple[Hostile, ...] = (
     Hostile("page-author-tail", "copied page", "a.txt", lambda: fill("Share\n", PAGE + "About the author\n")),
     Hostile("page-distinct-open-quotes", "copied page", "a.txt",
             lambda: PAGE + "".join(f"“Quote {i} opens\n\n" for i in range(SIZE // 23))),
+    Hostile("page-empty-comments", "copied page", "a.txt", lambda: fill("<!---->", "", "x\n" + PAGE)),
     # raw HTML in Markdown, through the sanitizer
     Hostile("html-distinct-relative-links", "sanitizer", "a.md",
             lambda: MD + "".join(f'<a href="/p{i}">y</a> ' for i in range(SIZE // 26))),
@@ -121,7 +129,35 @@ HOSTILE: tuple[Hostile, ...] = (
     Hostile("html-break-run", "sanitizer", "a.md", lambda: fill("<br>", MD + "A ", "z\n")),
     Hostile("html-attributes", "sanitizer", "a.md", lambda: fill(' a="x"', MD + "A <a", ">z</a>\n")),
     Hostile("html-links", "sanitizer", "a.md", lambda: fill('<a href="/x">y</a>', MD + "A ")),
+    # saved web pages (.html), through the page extractor
+    Hostile("saved-paragraphs", "saved page", "a.html", lambda: saved("<p>Some words in a short paragraph.</p>")),
+    Hostile("saved-links", "saved page", "a.html", lambda: saved('<a href="/x">y</a> ')),
+    Hostile("saved-distinct-links", "saved page", "a.html",
+            lambda: HTML + "".join(f'<p><a href="/p{i}">link {i}</a></p>' for i in range(HTML_SIZE // 44)) + HTML_END),
+    Hostile("saved-images", "saved page", "a.html", lambda: saved('<img src="/x.png" alt="a">')),
+    Hostile("saved-headings", "saved page", "a.html", lambda: saved("<h2>A heading</h2>")),
+    Hostile("saved-table-cells", "saved page", "a.html", lambda: saved("<td>a</td>", "<table><tr>", "</tr></table>")),
+    Hostile("saved-table-rows", "saved page", "a.html",
+            lambda: saved("<tr><td>a</td><td>b</td></tr>", "<table>", "</table>")),
+    Hostile("saved-one-paragraph", "saved page", "a.html", lambda: saved("word ", "<p>", "</p>")),
+    Hostile("saved-deep-divs", "saved page", "a.html", lambda: saved("<div>a ")),
+    Hostile("saved-attributes", "saved page", "a.html", lambda: saved(' a="x"', "<p", ">z</p>")),
+    Hostile("saved-comments", "saved page", "a.html", lambda: saved("<!-- a -->")),
+    Hostile("saved-unclosed-comment", "saved page", "a.html", lambda: saved("a ", "<!--")),
+    Hostile("saved-script", "saved page", "a.html", lambda: saved("x=1;", "<script>", "</script>")),
+    Hostile("saved-json-ld", "saved page", "a.html",
+            lambda: saved('{"@type":"Person","name":"a"},', '<script type="application/ld+json">[', "{}]</script>")),
+    Hostile("saved-title", "saved page", "a.html", lambda: fill(
+        "word ", "<!doctype html><html><head><title>", "</title></head><body>" + ARTICLE + HTML_END, size=HTML_SIZE)),
+    Hostile("saved-description", "saved page", "a.html", lambda: fill(
+        "word ", '<html><head><meta name="description" content="', '"></head><body>' + ARTICLE + HTML_END,
+        size=HTML_SIZE)),
 )
+
+
+def saved(unit: str, head: str = "", tail: str = "") -> str:
+    """A saved page: a title and an opening paragraph, then ``head``, ``unit`` repeated, ``tail``."""
+    return fill(unit, HTML + head, tail + HTML_END, size=HTML_SIZE)
 
 
 def by_name(name: str) -> Hostile:

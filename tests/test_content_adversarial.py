@@ -200,3 +200,25 @@ def test_closing_tags_of_other_elements_do_not_hide_deep_nesting(padding):
     html = "<div>" + padding
     article = parse_text("# T\n\n" + html * 400 + "deep text" + "</div>" * 400 + "\n\nAfter.\n", "x.md")
     assert "deep text" in body_text(article) and "After." in body_text(article)
+
+
+# --- saved web pages --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["saved-paragraphs", "saved-links", "saved-table-cells", "saved-one-paragraph"])
+def test_a_huge_saved_page_is_read_up_to_the_extractors_limit_with_a_warning(worker, name):
+    report = worker.parse(name)
+    assert report["outcome"] == "ok" and report["title"] == "Hostile page"
+    assert report["warnings"][0] == "The page is too big to read whole: it was cut after 10,000 elements or 1 MB of text."
+    assert report["text"]  # the page's first part is the article's text
+
+
+def test_comments_before_the_text_of_a_copied_page_do_not_make_it_a_saved_page(worker):
+    report = worker.parse("page-empty-comments")  # 140,000 empty comments, then a line of text
+    assert report["outcome"] == "ok" and report["text"] == "An opening paragraph of plain words."
+    assert parse_text("<!---->" * 40 + "x\n\nA Title Line\n\nSome text.\n", "page.txt").format == "text"
+
+
+def test_a_saved_page_may_start_with_comments():
+    page = (ROOT / "tests" / "fixtures" / "feeds" / "article.html").read_text()
+    article = parse_text("<!-- saved by a browser -->\n<!-- on 2 October -->\n" + page, "page.txt")
+    assert article.format == "html" and article.title == "How the night buses came back"

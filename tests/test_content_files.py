@@ -144,3 +144,15 @@ def test_a_fifo_or_device_is_refused_without_blocking(tmp_path):
         load_article(fifo)
     with pytest.raises(ContentError, match="not a regular file"):
         load_article("/dev/zero")
+
+
+def test_a_saved_page_may_be_10_mb_and_any_other_article_1_mb(tmp_path):
+    story = "<p>" + "A sentence of the story that goes on for a while. " * 40 + "</p>"
+    page = ("<!doctype html><html><head><title>Big Page</title><script>" + "var x = 1;" * 300_000
+            + "</script></head><body><article><h1>Big Page</h1>" + story + "</article></body></html>")
+    saved = write(tmp_path, "big-page.html", page)
+    assert 3_000_000 < saved.stat().st_size < 10_000_000
+    assert load_article(saved).title == "Big Page"  # its scripts are no obstacle
+    for name in ("big-page.txt", "big-page.md"):  # the same text under another name: the 1 MB limit
+        with pytest.raises(ContentError, match=f"{name}: 3.0 MB is over the 1 MB article size limit"):
+            load_article(write(tmp_path, name, page))
