@@ -222,3 +222,45 @@ def test_a_saved_page_may_start_with_comments():
     page = (ROOT / "tests" / "fixtures" / "feeds" / "article.html").read_text()
     article = parse_text("<!-- saved by a browser -->\n<!-- on 2 October -->\n" + page, "page.txt")
     assert article.format == "html" and article.title == "How the night buses came back"
+
+
+# --- limits that keep a huge article fast -----------------------------------------------------
+
+def test_lists_nested_past_the_limit_are_flattened_with_a_warning_and_keep_their_text():
+    from newsletter.content.markdown_source import MAX_NESTING
+
+    deep = parse_text("# T\n\n" + "- " * (MAX_NESTING + 8) + "deep text\n\nAfter.\n", "x.md")
+    assert "deep text" in body_text(deep) and "After." in body_text(deep)
+    assert f"Lists or quotes nested more than {MAX_NESTING} levels deep were flattened: " \
+           "the deeper markers are kept as text." in deep.warnings
+    shallow = parse_text("# T\n\n" + "- " * 5 + "item\n\n```\n" + "> " * 60 + "code\n```\n", "x.md")
+    assert not any("nested" in w for w in shallow.warnings)
+    assert "> " * 60 + "code" in body_text(shallow)  # fenced code is left as written
+
+
+def test_html_past_the_tag_limit_is_cut_with_a_warning():
+    from newsletter.content.html_repair import MAX_TAGS
+
+    article = parse_text("# T\n\nFirst words.\n\n" + "<b>x</b>" * (MAX_TAGS // 2 + 10) + "\n\nLast words.\n", "x.md")
+    assert "First words." in body_text(article) and "Last words." not in body_text(article)
+    assert f"The article is too big to read whole: it was cut after {MAX_TAGS:,} HTML tags." in article.warnings
+
+
+def test_a_copied_page_past_the_line_limit_is_cut_with_a_warning():
+    from newsletter.content.page_lines import MAX_LINES
+
+    page = "A Title For The Page\n\nAn opening paragraph of plain words.\n\n" + "A line.\n\n" * MAX_LINES + "The end.\n"
+    article = parse_text(page, "page.txt")
+    assert "The end." not in body_text(article) and "An opening paragraph" in body_text(article)
+    assert f"The page is too long to read whole: it was cut after {MAX_LINES:,} lines." in article.warnings
+
+
+@pytest.mark.parametrize("line, only", [
+    ("{{ x }}", True), ("  {% endif %} {# note #} ", True), ("<?php echo $a ?>", True), ("?>", True),
+    ("{{ a }} and words", False), ("{{ a > b }}", True), ("{% if a %}{{ b }}", True), ("{ not a span }", False),
+    ("{{ unclosed", False), ("<% x %> y", False),
+])
+def test_template_only_lines(line, only):
+    from newsletter.content.template_code import template_only
+
+    assert template_only(line) is only

@@ -11,7 +11,8 @@ it). An article's author meant none of that, so before parsing, in one linear sc
 - void elements libxml2 does not know are written self-closing;
 - ``html``, ``head`` and ``body`` tags are removed (two ``<body>`` tags crash lxml's fragment
   parser);
-- tags nested deeper than :data:`MAX_DEPTH` are removed (their text stays).
+- tags nested deeper than :data:`MAX_DEPTH` are removed (their text stays);
+- the HTML is cut before its tag number :data:`MAX_TAGS` + 1, with a warning.
 """
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ _VOID = frozenset({"area", "base", "br", "col", "hr", "img", "input", "link", "m
 _DOCUMENT = frozenset({"html", "head", "body"})
 #: Deepest element nesting kept (libxml2 drops everything past 256 levels).
 MAX_DEPTH = 200
+#: Most tags (and comments) read: each costs the sanitizer time, and a long article has a few
+#: thousand. The HTML is cut before the next one, with a warning.
+MAX_TAGS = 20_000
 _TAG_OR_COMMENT = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)|<!--")
 _TAG_END = re.compile(r"[>\"']")
 
@@ -44,9 +48,14 @@ def repair(html: str, swallowing: frozenset[str]) -> tuple[str, list[str]]:
     open_tags: dict[str, list[tuple[int, int]]] = {}  # name: unclosed opening tags (start, end)
     no_closer_after: dict[str, int] = {}  # name: a position with no end tag of that name after it
     nesting = _Nesting()
-    pos = 0
+    pos, count, cut = 0, 0, len(html)
     while match := _TAG_OR_COMMENT.search(html, pos):
         start = match.start()
+        count += 1
+        if count > MAX_TAGS:
+            cut = start
+            _warn(warned, f"The article is too big to read whole: it was cut after {MAX_TAGS:,} HTML tags.")
+            break
         if match.group(0) == "<!--":
             end = html.find("-->", start + 4)
             if end == -1:
@@ -85,7 +94,7 @@ def repair(html: str, swallowing: frozenset[str]) -> tuple[str, list[str]]:
         for start, end in unclosed:
             edits.append((start, end, ""))
             _warn(warned, f"An unclosed <{name}> tag was removed; the text after it is kept.")
-    return _apply(html, edits), warned
+    return _apply(html[:cut], edits), warned
 
 
 class _Nesting:

@@ -12,73 +12,19 @@ from dataclasses import replace
 import pyromark
 
 from .frontmatter import apply_front_matter, read_front_matter
+from .markdown_source import prepare
 from .model import Article, Block, Inline
 from .sanitize import Piece, html_to_pieces
-from .template_code import drop_php_blocks, first_template_span, template_only
+from .template_code import first_template_span
 from .text import OPENERS, looks_like_name, snippet, split_cite, strip_quotes, title_from_name, unquoted
-
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-# HTML blocks that run to their end tag (or "-->") rather than to a blank line: left open, they
-# make the rest of the article raw HTML.
-_RAW_BLOCK_START = re.compile(r"^ {0,3}(?:<(script|pre|style|textarea)(?=[\s>]|$)|<!--)", re.I)
-_RAW_BLOCK_END = re.compile(r"</(?:script|pre|style|textarea)>", re.I)
-
-
-def _drop_template_code(text: str, warnings: list[str]) -> str:
-    """Drop template debris lines (outside fenced code), with one warning."""
-    text, dropped = drop_php_blocks(text)
-    out: list[str] = []
-    in_fence = False
-    for line in text.split("\n"):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        if not in_fence and template_only(line):
-            dropped.append(line.strip())
-            out.append("")
-        else:
-            out.append(line)
-    if dropped:
-        sample = " ".join(dropped[0].split())[:40]
-        warnings.append(f"Dropped template code ({sample}{' and more' if len(dropped) > 1 else ''}).")
-    return "\n".join(out)
-
-
-def _close_raw_html_blocks(text: str, warnings: list[str]) -> str:
-    """Remove the opening tag of each ``<script>``, ``<pre>``, ``<style>``, ``<textarea>`` or
-    ``<!--`` HTML block (outside fenced code) that nothing closes after it, with a warning, so
-    the Markdown after it is read as Markdown."""
-    last_end = max((m.start() for m in _RAW_BLOCK_END.finditer(text)), default=-1)
-    last_comment_end = text.rfind("-->")
-    out: list[str] = []
-    offset = 0  # where ``line`` starts in ``text``
-    in_fence = False
-    for line in text.split("\n"):
-        start = None if in_fence else _RAW_BLOCK_START.match(line)
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        if start:
-            name = (start.group(1) or "").lower()
-            opener = start.end() - len(start.group(0).lstrip())
-            if name and last_end < offset + opener:
-                closing = line.find(">", start.end())
-                warnings.append(f"An unclosed <{name}> tag was removed; the text after it is kept.")
-                out.append(line[:opener] + (line[closing + 1:] if closing != -1 else ""))
-            elif not name and last_comment_end < offset + start.end():
-                warnings.append("An unclosed HTML comment (<!--) was removed; the text after it is kept.")
-                out.append(line[:opener] + line[start.end():])
-            else:
-                out.append(line)
-        else:
-            out.append(line)
-        offset += len(line) + 1
-    return "\n".join(out)
 
 
 def parse_markdown(text: str, article: Article, where: str, name: str) -> None:
+    """Fill ``article`` from Markdown ``text`` (front matter, then the body tidied by
+    :func:`.markdown_source.prepare`, rendered and sanitized)."""
     meta, body, _ = read_front_matter(text, where, article.warnings)
     quote = apply_front_matter(meta, article) if meta else None
-    body = _drop_template_code(body, article.warnings)
-    body = _close_raw_html_blocks(body, article.warnings)
+    body = prepare(body, article.warnings)
     if span := first_template_span(body):
         article.warnings.append(f"Template code {snippet(span, 30)} left in the text, shown as is.")
     pieces, notes = html_to_pieces(pyromark.html(body), article.url)

@@ -33,6 +33,7 @@ from .page_patterns import (
     WRITTEN_BY,
 )
 from .page_lines import (
+    MAX_LINES,
     Unit,
     clean_name,
     clean_title,
@@ -60,7 +61,10 @@ def parse_page(text: str, article: Article, where: str, name: str) -> None:
     if "<?php" in text:
         text, dropped_php = drop_php_blocks(text)
         notes.extend(f"Dropped template code ({' '.join(block.split())[:40]})." for block in dropped_php)
-    units = _drop_quote_widgets(split_units(text), notes)
+    units, cut = split_units(text)
+    if cut:
+        notes.append(f"The page is too long to read whole: it was cut after {MAX_LINES:,} lines.")
+    units = _drop_quote_widgets(units, notes)
     pos, header = _page_header(units, article, notes, name, where)
     end, tail = _page_end(units, pos)
     body_units = units[pos:end]

@@ -27,6 +27,9 @@ from .page_patterns import (
 from .template_code import template_only
 from .text import OPENERS, find_date, looks_like_name, strip_quotes
 
+#: Most non-blank lines of a copied page read: each costs the reader time, and a long article has
+#: a few hundred. The page is cut there, with a warning.
+MAX_LINES = 10_000
 
 _JUNK_WORD = re.compile(r"[\w.']+")
 _NAV_WORD = re.compile(r"[\w.&']+")
@@ -35,6 +38,7 @@ _META_TRAIL = re.compile(r"(?i)\s+(?:on|at|updated|published)$")
 _NAME_END = re.compile(r"(?i)\s+(?:and\s+)?(?:follow|updated|published)\b|[|·•,(]")
 _QUOTE_WITH_CITE = re.compile(r"^(?P<q>[“\"«].+[”\"»])[,.]?\s*(?:—|―|–|--|-)\s*(?P<by>\S.{0,70})$")
 _SECTION_PAIR = re.compile(r"[^|/›>]+\s[|/›>]\s[^|/›>]+")
+_LINE = re.compile(r"[^\n]+")
 
 
 @dataclass
@@ -45,17 +49,24 @@ class Unit:
     gap_after: bool = False
 
 
-def split_units(text: str) -> list[Unit]:
-    """The page's non-blank lines as units, hard-wrapped lines joined, whitespace runs collapsed."""
+def split_units(text: str) -> tuple[list[Unit], bool]:
+    """The page's non-blank lines as units, hard-wrapped lines joined, whitespace runs collapsed;
+    and whether the page was cut, past its first :data:`MAX_LINES` non-blank lines."""
     lines: list[list[str]] = []  # each unit's lines, joined once at the end (joining as we go
     sizes: list[int] = []  # would copy a long paragraph again for each of its lines)
     gaps: list[bool] = []
-    for line in text.split("\n"):
-        stripped = " ".join(line.split())
+    count, last_end, cut = 0, 0, False
+    for match in _LINE.finditer(text):  # blank lines are skipped by the regex, not one by one
+        stripped = " ".join(match.group().split())
+        if gaps and match.start() > last_end + 1:
+            gaps[-1] = True
         if not stripped:
-            if gaps:
-                gaps[-1] = True
             continue
+        last_end = match.end()
+        count += 1
+        if count > MAX_LINES:
+            cut = True
+            break
         if gaps and not gaps[-1] and _continues(lines[-1][-1], sizes[-1], stripped):
             lines[-1].append(stripped)
             sizes[-1] += 1 + len(stripped)
@@ -65,7 +76,7 @@ def split_units(text: str) -> list[Unit]:
         gaps.append(False)
     if gaps:
         gaps[-1] = True
-    return [Unit(" ".join(parts), gap) for parts, gap in zip(lines, gaps)]
+    return [Unit(" ".join(parts), gap) for parts, gap in zip(lines, gaps)], cut
 
 
 def _continues(prev_line: str, prev_size: int, line: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
+from itertools import islice
 from pathlib import Path
 
 from ..errors import ContentError
@@ -23,16 +24,19 @@ from .text import check_quotes, choose_quote, opening_excerpt
 #: Longest list of warnings an article keeps (the last one says how many more there were).
 MAX_WARNINGS = 30
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# White space ending a line, from where its run starts (each run is scanned once).
+_TRAILING_SPACE = re.compile(r"(?<![^\S\n])[^\S\n]++$", re.M)
 
-# Signs of each format: (pattern, weight); each pattern counts at most five times. Every pattern
-# runs in linear time over the whole text: no run of characters can be scanned again from each of
-# its positions (link text and URLs stop at brackets; whitespace runs are taken possessively).
+# Signs of each format: (pattern, weight); each pattern counts at most five times (the search
+# stops there). Every pattern runs in linear time over the whole text: no run of characters can
+# be scanned again from each of its positions (link text and URLs stop at brackets; whitespace
+# runs are taken possessively).
 _MD_SIGNS = (
     (re.compile(r"^#{1,6}[ \t]+\S", re.M), 3),
     (re.compile(r"^(?:```|~~~)", re.M), 3),
     (re.compile(r"!?\[[^\[\]\n]+\]\([^)\[\]\s]+\)"), 2),
-    (re.compile(r"^\s{0,3}<(?:h[1-6]|p|div|ul|ol|blockquote|img|table)\b", re.M | re.I), 2),
-    (re.compile(r"^\s{0,3}(?:[-*+]|\d+\.)[ \t]+\S", re.M), 1),
+    (re.compile(r"^\s{0,3}+<(?:h[1-6]|p|div|ul|ol|blockquote|img|table)\b", re.M | re.I), 2),
+    (re.compile(r"^\s{0,3}+(?:[-*+]|\d+\.)[ \t]+\S", re.M), 1),
     (re.compile(r"^>[ \t]?\S", re.M), 1),
     (re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"), 1),
 )
@@ -81,11 +85,16 @@ def detect_format(text: str, suffix: str) -> str:
         return "markdown"
     if suffix not in MARKDOWN_SUFFIXES and not (text.startswith("#") or "\n#" in text):
         return "text"  # without a # heading only front matter makes a non-.md file Markdown
-    md = sum(min(len(p.findall(text)), 5) * w for p, w in _MD_SIGNS)
-    page = sum(min(len(p.findall(text)), 5) * w for p, w in _PAGE_SIGNS)
+    md = sum(_count(p, text) * w for p, w in _MD_SIGNS)
+    page = sum(_count(p, text) * w for p, w in _PAGE_SIGNS)
     if suffix in MARKDOWN_SUFFIXES:
         return "markdown" if md and md >= page else "text"
     return "markdown" if md > page and _MD_SIGNS[0][0].search(text) else "text"
+
+
+def _count(pattern: re.Pattern, text: str, most: int = 5) -> int:
+    """How many times ``pattern`` matches ``text``, counting up to ``most``."""
+    return sum(1 for _ in islice(pattern.finditer(text), most))
 
 
 def _normalize(text: str, warnings: list[str]) -> str:
@@ -97,7 +106,7 @@ def _normalize(text: str, warnings: list[str]) -> str:
     text, count = _CONTROL.subn("", text)
     if count:
         warnings.append(f"Removed {count} control character{'s' if count > 1 else ''} from the text.")
-    return "\n".join(line.rstrip() for line in text.split("\n"))
+    return _TRAILING_SPACE.sub("", text)
 
 
 def _finish(article: Article, name: str) -> None:

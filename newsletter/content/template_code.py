@@ -15,6 +15,11 @@ DELIMITERS = (("{{", "}}"), ("{%", "%}"), ("{#", "#}"), ("<?", "?>"), ("<%", "%>
 PHP_BLOCK = re.compile(r"<\?php\b.*?(?:\?>|\Z)", re.S)
 #: PHP blocks longer than this are left alone (shown as text): too much to drop silently.
 _PHP_DROP_MAX = 2000
+# A line of simple spans only (nothing inside that could open or close another): the quick
+# answer of :func:`template_only` for the usual ``{{ x }}`` or ``{% endif %}`` line.
+_SIMPLE_SPANS = re.compile(r"(?:\s*(?:\{\{[^{}<>%#?]*\}\}|\{%[^{}<>%#?]*%\}|\{#[^{}<>%#?]*#\}"
+                           r"|<\?[^{}<>%#?]*\?>|<%[^{}<>%#?]*%>))+\s*")
+_WORD = re.compile(r"[^\W_]")
 
 
 def template_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -64,8 +69,10 @@ def template_only(line: str) -> bool:
         return True
     if "{" not in stripped and "<" not in stripped:
         return False  # no opener: the quick answer for nearly every line
+    if _SIMPLE_SPANS.fullmatch(stripped):
+        return True
     rest = without_template_spans(stripped)
-    return rest != stripped and not re.sub(r"[\W_]", "", rest)
+    return rest != stripped and not _WORD.search(rest)
 
 
 def drop_php_blocks(text: str) -> tuple[str, list[str]]:
