@@ -30,7 +30,7 @@ from .mail import MessageTemplate, message_ids
 from .private_files import private_fd
 from .states import SENDABLE, DeliveryState
 from .store import Connection, now_utc, transaction
-from .transport import ConnectionLost, PermanentFailure, TemporaryFailure, Uncertain, open_transport
+from .transport import ConnectionLost, PermanentFailure, TemporaryFailure, Transport, Uncertain, open_transport
 
 #: this many temporary failures in a row (no success between) pause the send
 PAUSE_AFTER = 20
@@ -312,7 +312,7 @@ class SendRun:
                 if transport is not None:
                     transport.close()
 
-    def deliver(self, transport, due: Due) -> Outcome:
+    def deliver(self, transport: Transport, due: Due) -> Outcome:
         """Send one message; its outcome. 421 or a drop: reconnect, try once more."""
         sid, attempts = due.subscriber_id, due.attempts + 1
         try:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from .config import Config
 from .store import Connection, from_db_time, to_db_time
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -209,12 +210,12 @@ class Outcome:
     late: timedelta = timedelta(0)
 
 
-def configured(config) -> list[Digest]:
+def configured(config: Config) -> list[Digest]:
     """The config's ``[[digests]]`` as :class:`Digest` objects."""
     return [Digest.from_entry(entry) for entry in config.digests]
 
 
-def run(conn: Connection, config, now: datetime) -> list[Outcome]:
+def run(conn: Connection, config: Config, now: datetime) -> list[Outcome]:
     """Create the issues of every digest due at ``now``; record missed and lapsed slots."""
     from . import issues
     from .content import load_articles

@@ -18,6 +18,7 @@ import trafilatura
 
 from . import article_file
 from .article_file import NewArticle, html_to_text
+from .config import Config
 from .content import cut_excerpt, safe_image, safe_link
 from .errors import InputError
 from .fetch import fetch, is_web_url
@@ -128,7 +129,7 @@ def _date(value) -> date | None:
         return None
 
 
-def import_page(config, source: str, today: date) -> Path:
+def import_page(config: Config, source: str, today: date) -> Path:
     """Fetch (or read) ``source`` and write its article into the content folder; its path."""
     if not is_web_url(source) and Path(source).suffix.lower() not in (".html", ".htm", ".xhtml"):
         raise InputError(f"{source}: not an .html file or an http(s) URL")

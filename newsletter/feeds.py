@@ -22,6 +22,7 @@ import feedparser
 
 from . import article_file
 from .article_file import NewArticle, html_to_text, text_to_html
+from .config import Config
 from .content import cut_excerpt, slug_for
 from .errors import InputError, NewsletterError
 from .fetch import fetch, is_web_url
@@ -77,7 +78,7 @@ class FeedResult:
     not_modified: bool = False
 
 
-def configured(config) -> list[Feed]:
+def configured(config: Config) -> list[Feed]:
     """The config's ``[[feeds]]`` as :class:`Feed` objects."""
     return [Feed(entry["name"], entry["url"]) for entry in config.feeds]
 
@@ -106,7 +107,7 @@ def parse_feed(data: bytes, url: str, tz: ZoneInfo, content_type: str = "") -> P
     return result
 
 
-def item_key(entry, feed_url: str) -> str:
+def item_key(entry: feedparser.FeedParserDict, feed_url: str) -> str:
     """What makes an entry the same entry: its id (qualified with ``feed_url`` unless it is
     a URL or URN already), else its link, else its title."""
     ident = " ".join(str(entry.get("id") or "").split())
@@ -118,7 +119,8 @@ def item_key(entry, feed_url: str) -> str:
     return f"{feed_url}#title:{' '.join(str(entry.get('title') or '').split())}"
 
 
-def entry_article(entry, tz: ZoneInfo, *, doc_url: str = "", feed_link: str = "") -> NewArticle:
+def entry_article(entry: feedparser.FeedParserDict, tz: ZoneInfo, *, doc_url: str = "",
+                  feed_link: str = "") -> NewArticle:
     """A feed entry as a :class:`NewArticle`.
 
     ``doc_url``: the feed's own URL ("" for a file); ``feed_link``: the site it links to.
@@ -221,12 +223,12 @@ def _absolute(url: str, base: str) -> str:
 # --- reading and writing ------------------------------------------------------------------
 
 
-def pull(conn: Connection, config, now: datetime) -> list[FeedResult]:
+def pull(conn: Connection, config: Config, now: datetime) -> list[FeedResult]:
     """Fetch every configured feed and write its new items into the content folder."""
     return [pull_feed(conn, config, feed, now) for feed in configured(config)]
 
 
-def pull_feed(conn: Connection, config, feed: Feed, now: datetime) -> FeedResult:
+def pull_feed(conn: Connection, config: Config, feed: Feed, now: datetime) -> FeedResult:
     """Pull one feed; any expected failure ends in ``FeedResult.error`` (one line)."""
     result = FeedResult(feed.name)
     state = conn.execute("SELECT etag, last_modified FROM feed_state WHERE url = ?", (feed.url,)).fetchone()

@@ -33,6 +33,7 @@ from .states import (
 )
 from .store import Connection, Row, from_db_time, is_row_id, now_utc, to_db_time, transaction
 
+
 @dataclass(frozen=True)
 class Issue:
     id: int
@@ -140,7 +141,7 @@ def articles_of(conn: Connection, config: Config, issue: Issue) -> list[Article]
     if kept:
         return kept
     articles = [resolve(ref, config.content_dir) for ref in issue.articles]
-    for ref, article in zip(issue.articles, articles):
+    for ref, article in zip(issue.articles, articles, strict=True):
         if issue.started_at and article.path is not None and \
                 Path(article.path).stat().st_mtime > issue.started_at.timestamp():
             raise ContentError(f"{ref}: changed since issue {issue.id} went out; its copy is lost")
@@ -247,7 +248,8 @@ def article_refs(conn: Connection, config: Config, issue: Issue,
     kept = snapshots.titles(conn, issue.id)
     if len(kept) != len(issue.articles):
         kept = [(slug_of_ref(ref), _file_title(config, ref)) for ref in issue.articles]
-    return [ArticleRef(ref, slug, title, slug in folder) for ref, (slug, title) in zip(issue.articles, kept)]
+    return [ArticleRef(ref, slug, title, slug in folder)
+            for ref, (slug, title) in zip(issue.articles, kept, strict=True)]
 
 
 def _file_title(config: Config, ref: str) -> str:
@@ -299,7 +301,8 @@ def _edited_articles(conn: Connection, content_dir: Path, issue: Issue, refs: li
                      allow_paths: bool) -> list[tuple[Article, str]]:
     """(article, what to store) for each of ``refs``: the issue's own copy for an article it
     already has (from its file for an issue made before copies were kept), else the file's."""
-    kept = dict(zip(issue.articles, snapshots.load(conn, issue.id)))
+    # no copies at all for an issue made before copies were kept
+    kept = dict(zip(issue.articles, snapshots.load(conn, issue.id), strict=False))
     chosen = []
     for ref in refs:
         if ref in issue.articles:
@@ -349,7 +352,8 @@ def schedule(
     with transaction(conn):
         issue = get(conn, issue_id)
         if issue.state not in SCHEDULABLE:
-            raise InputError(f"issue {issue_id} is {issue.state}; only draft, scheduled or missed issues can be scheduled")
+            raise InputError(f"issue {issue_id} is {issue.state}; "
+                             "only draft, scheduled or missed issues can be scheduled")
         conn.execute("UPDATE issues SET state = ?, send_at = ? WHERE id = ?",
                      (IssueState.SCHEDULED, to_db_time(send_at), issue_id))
     return get(conn, issue_id)

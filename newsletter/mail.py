@@ -26,10 +26,10 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from . import urls
+from .bounces.verp import Verp
 from .compose import TOKENS, RenderedIssue
 from .config import Config
 from .errors import HeaderError
-from .bounces.verp import Verp
 from .signing import secret_keys, subscriber_signer
 
 #: characters no header value may carry: C0 controls but TAB, DEL, NEL and Unicode line breaks

@@ -9,9 +9,12 @@ The password never comes from the config file: libpq reads ``PGPASSWORD`` or ``~
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:  # psycopg is imported when a PostgreSQL database is opened
+    import psycopg
 
 DIALECT = "postgresql"
 
@@ -72,12 +75,12 @@ class PgConnection:
     def __init__(self, raw):
         self.raw = raw
 
-    def execute(self, sql: str, params: Sequence[Any] = ()):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor:
         cursor = self.raw.cursor(row_factory=_row_factory)
         cursor.execute(translate(sql), tuple(params) if params else None)
         return cursor
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]):
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> psycopg.Cursor:
         cursor = self.raw.cursor(row_factory=_row_factory)
         cursor.executemany(translate(sql), (tuple(row) for row in rows))
         return cursor

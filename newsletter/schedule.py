@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from enum import StrEnum
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Any, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from . import cron, issues
-from .store import Connection
 from .bounces.intake import Processor, mailbox_configured, mailbox_messages
 from .config import Config
-from .states import IssueState
 from .errors import InputError, NewsletterError, TransportError
+from .states import IssueState
+from .store import Connection
 
 
 @dataclass(frozen=True)

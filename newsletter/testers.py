@@ -2,7 +2,6 @@
 ``send-test`` without ``--to``)."""
 from __future__ import annotations
 
-
 from .store import Connection, now_utc, to_db_time
 from .subscribers import normalize_email
 

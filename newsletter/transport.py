@@ -28,6 +28,7 @@ import socket
 import ssl
 import time
 from pathlib import Path
+from typing import Protocol
 
 from .config import Config
 from .errors import TransportError
@@ -61,6 +62,14 @@ class ConnectionLost(TemporaryFailure):
 
 class Uncertain(DeliveryError):
     pass
+
+
+class Transport(Protocol):
+    """What a sender needs of a transport: ``send`` one message, ``close`` at the end."""
+
+    def send(self, envelope_from: str, rcpt: str, message: bytes) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class OutboxTransport:
@@ -272,7 +281,7 @@ def _quiet_close(conn: smtplib.SMTP | None) -> None:
             pass
 
 
-def open_transport(config: Config):
+def open_transport(config: Config) -> Transport:
     """A new transport for ``config`` (``smtp.backend``); one per thread."""
     if config["smtp"]["backend"] == "smtp":
         return SmtpTransport(config)

@@ -50,7 +50,7 @@ HTML_END = "</article></body></html>"
 BILLION_LAUGHS = (
     "---\ntitle: Laughs\n"
     'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    + "".join(f"{b}: &{b} [{','.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi"))
+    + "".join(f"{b}: &{b} [{','.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
     + "date: *i\nread_time: *i\n---\n\nBody.\n"
 )
 
@@ -61,13 +61,16 @@ HOSTILE: tuple[Hostile, ...] = (
             lambda: fill("lol, ", "---\ntitle: Big\ntags: [", "]\n---\n\nBody.\n")),
     Hostile("yaml-long-list", "front matter", "a.md",
             lambda: fill("lol, ", "---\ntitle: Long\ntags: [", "]\n---\n\nBody.\n", size=FM)),
-    Hostile("yaml-deep-flow", "front matter", "a.md", lambda: fill("[", "---\ntitle: Deep\ntags: ", "\n---\n", size=FM)),
-    Hostile("yaml-deep-block", "front matter", "a.md", lambda: fill("- ", "---\ntitle: Deep\ntags:\n  ", "x\n---\n", size=FM)),
+    Hostile("yaml-deep-flow", "front matter", "a.md",
+            lambda: fill("[", "---\ntitle: Deep\ntags: ", "\n---\n", size=FM)),
+    Hostile("yaml-deep-block", "front matter", "a.md",
+            lambda: fill("- ", "---\ntitle: Deep\ntags:\n  ", "x\n---\n", size=FM)),
     Hostile("yaml-many-keys", "front matter", "a.md",
             lambda: "---\ntitle: Keys\n" + "".join(f"k{i}: v\n" for i in range(FM // 9)) + "---\n\nBody.\n"),
     Hostile("yaml-month-words", "front matter", "a.md",
             lambda: fill("mar", '---\ntitle: D\ndate: "', '"\n---\n\nB.\n', size=FM)),
-    Hostile("toml-over-limit", "front matter", "a.md", lambda: fill('"x", ', '+++\ntitle = "Big"\ntags = [', "]\n+++\n")),
+    Hostile("toml-over-limit", "front matter", "a.md",
+            lambda: fill('"x", ', '+++\ntitle = "Big"\ntags = [', "]\n+++\n")),
     Hostile("toml-long-array", "front matter", "a.md",
             lambda: fill('"x", ', '+++\ntitle = "Long"\ntags = [', "]\n+++\n\nBody.\n", size=FM)),
     Hostile("toml-deep", "front matter", "a.md", lambda: fill("[", '+++\ntitle = "Deep"\ntags = ', "\n+++\n", size=FM)),
@@ -203,7 +206,8 @@ def parse_report(hostile: Hostile, *, trace_memory: bool = False) -> dict:
     else:
         report.update(
             outcome="ok", title=article.title, date=str(article.date) if article.date else None,
-            read_time=article.read_time, tags=list(article.tags[:20]), warnings=article.warnings[:10] + article.warnings[10:][-10:],
+            read_time=article.read_time, tags=list(article.tags[:20]),
+            warnings=article.warnings[:10] + article.warnings[10:][-10:],
             warning_count=len(article.warnings),
             kinds=sorted({b.kind for b in article.blocks}),
             text=" ".join(b.content.text if b.content else " ".join(i.text for i in b.items)

@@ -117,7 +117,8 @@ def take_screenshots(out: Path, dark: Path | None = None) -> list[Path]:
         for name in ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Edsger Dijkstra"]:
             subscribers.add(conn, f"{name.split()[0].lower()}@example.com", name)
         now = datetime.now(timezone.utc)
-        for day, count in enumerate([1, 0, 2, 3, 1, 0, 0, 4, 2, 1, 5, 3, 2, 0, 1, 6, 2, 3, 1, 0, 2, 4, 3, 1, 7, 2, 3, 1, 2, 4]):
+        daily = [1, 0, 2, 3, 1, 0, 0, 4, 2, 1, 5, 3, 2, 0, 1, 6, 2, 3, 1, 0, 2, 4, 3, 1, 7, 2, 3, 1, 2, 4]
+        for day, count in enumerate(daily):
             for n in range(count):  # a month of signups from the form, most confirmed: the chart
                 when = now - timedelta(days=29 - day, hours=n)
                 notice = signup.sign_up(conn, config, signup.Signup(f"reader{day}.{n}@example.com"), now=when)

@@ -116,11 +116,20 @@ def dovecot_server(user: str = "bounces", password: str = "imap-secret"):
         mail.mkdir()
         owner = _users()[2]
         os.chown(mail, owner.pw_uid, owner.pw_gid)
-        port = free_port()
-        (root / "dovecot.conf").write_text(_config(root, port))
-        proc = subprocess.Popen([DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_for_port(port, proc, root / "dovecot.log")
+        for attempt in range(5):  # Dovecot is told its port: pick a free one, retry if it was taken
+            port = free_port()
+            (root / "dovecot.conf").write_text(_config(root, port))
+            proc = subprocess.Popen([DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                _wait_for_port(port, proc, root / "dovecot.log")
+                break
+            except RuntimeError:
+                proc.kill()
+                proc.wait(timeout=10)
+                proc = None
+                if attempt == 4:
+                    raise
         yield Server("127.0.0.1", port, root / "ca.pem", user, password)
     finally:
         if proc is not None:

@@ -109,20 +109,29 @@ def postfix_server(addresses: list[str]):
     try:
         config.mkdir()
         owner = pwd.getpwnam(MAILBOX_OWNER)
-        port = free_port()
         domains = list(dict.fromkeys(a.rpartition("@")[2] for a in addresses))
         mailboxes = {a: f"{a.rpartition('@')[2]}/{a.partition('@')[0]}/" for a in addresses}
         (root / "mailboxes").write_text("".join(f"{a} {box}\n" for a, box in mailboxes.items()))
         for folder in ("queue", "data", "vmail"):
             (root / folder).mkdir()
         os.chown(root / "vmail", owner.pw_uid, owner.pw_gid)
-        (config / "main.cf").write_text(_main_cf(root, port, domains, owner))
-        (config / "master.cf").write_text(MASTER_CF.format(port=port))
-        subprocess.run([POSTFIX, "-c", str(config), "set-permissions"], check=True,
-                       capture_output=True, timeout=60)
-        subprocess.run([POSTFIX, "-c", str(config), "start"], check=True, capture_output=True, timeout=60)
-        started = True
-        _wait_for_port(port)
+        for attempt in range(5):  # Postfix is told its port: pick a free one, retry if it was taken
+            port = free_port()
+            (config / "main.cf").write_text(_main_cf(root, port, domains, owner))
+            (config / "master.cf").write_text(MASTER_CF.format(port=port))
+            if attempt == 0:
+                subprocess.run([POSTFIX, "-c", str(config), "set-permissions"], check=True,
+                               capture_output=True, timeout=60)
+            subprocess.run([POSTFIX, "-c", str(config), "start"], check=True, capture_output=True, timeout=60)
+            started = True
+            try:
+                _wait_for_port(port)
+                break
+            except RuntimeError:
+                subprocess.run([POSTFIX, "-c", str(config), "stop"], capture_output=True, timeout=60)
+                started = False
+                if attempt == 4:
+                    raise
         yield Postfix(root, port, mailboxes)
     finally:
         if started:
@@ -130,7 +139,7 @@ def postfix_server(addresses: list[str]):
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _wait_for_port(port: int, limit: float = 30.0) -> None:
+def _wait_for_port(port: int, limit: float = 15.0) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         try:

@@ -7,8 +7,9 @@ answer the end of a message with 421 and drop the connection (``drop_421_at``: m
 drop the connection after the message without any reply (``drop_after_data``: recipients),
 drop it in the middle of DATA, right after its 354 and before any of the message
 (``drop_in_data``: recipients, every time), drop it right at RCPT (``drop_at_rcpt``:
-recipients, once each), and wait ``delay`` seconds per message. ``silent_server()`` accepts TCP connections and never says a word. ``tls_files()``
-makes a throwaway CA and a certificate for 127.0.0.1 with trustme.
+recipients, once each), and wait ``delay`` seconds per message. ``silent_server()`` accepts TCP
+connections and never says a word. ``tls_files()`` makes a throwaway CA and a certificate for
+127.0.0.1 with trustme.
 """
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from datetime import datetime, timezone
+
 import pytest
 
 from newsletter import create_app, delivery, issues, signing, store, subscribers, testers

@@ -52,7 +52,8 @@ def site(tmp_path):
         for i in range(state_from, state_from + n):
             lead = slugs[i % 3]
             issue_id = issues.create(conn, content, [lead], subject=f"Issue number {i + 1}", now=START)
-            issues.freeze(conn, issue_id, render_issue([resolve(lead, content)], config, subject=f"Issue number {i + 1}"))
+            rendered = render_issue([resolve(lead, content)], config, subject=f"Issue number {i + 1}")
+            issues.freeze(conn, issue_id, rendered)
             sent_at = START + timedelta(days=7 * i)
             issues.mark_sending(conn, issue_id, sent_at)
             issues.mark_sent(conn, issue_id, sent_at + timedelta(minutes=5))
@@ -71,7 +72,8 @@ def site(tmp_path):
 def test_archive_lists_sent_issues_newest_first_in_pages(site):
     site.make(23)
     draft = issues.create(site.conn, site.config.content_dir, ["passkeys-without-the-jargon"], subject="Not sent yet")
-    cancelled = issues.create(site.conn, site.config.content_dir, ["passkeys-without-the-jargon"], subject="Cancelled one")
+    cancelled = issues.create(site.conn, site.config.content_dir, ["passkeys-without-the-jargon"],
+                              subject="Cancelled one")
     issues.cancel(site.conn, cancelled)
 
     first = site.client.get("/archive")
@@ -79,7 +81,7 @@ def test_archive_lists_sent_issues_newest_first_in_pages(site):
     html = first.get_data(as_text=True)
     subjects = re.findall(r'<h2><a href="([^"]+)">([^<]+)</a></h2>', html)
     assert [s for _, s in subjects] == [f"Issue number {n}" for n in range(23, 3, -1)]  # 20, newest first
-    assert all(href == f"https://news.example.org/issues/{n}/view" for (href, _), n in zip(subjects, range(23, 3, -1)))
+    assert [href for href, _ in subjects] == [f"https://news.example.org/issues/{n}/view" for n in range(23, 3, -1)]
     assert "Not sent yet" not in html and "Cancelled one" not in html and draft
     assert '<time datetime="2025-06-09T08:00:00+00:00">9 June 2025</time>' in html  # issue 23, Paris date
     excerpt = resolve("passkeys-without-the-jargon", site.config.content_dir).excerpt
@@ -116,7 +118,7 @@ def test_atom_feed_has_every_required_element(site):
     links = {link.rel: link.href for link in feed.feed.links}
     assert links == {"alternate": "https://news.example.org/archive", "self": "https://news.example.org/archive.atom"}
     assert [e.title for e in feed.entries] == [f"Issue number {n}" for n in range(23, 3, -1)]
-    for entry, n in zip(feed.entries, range(23, 3, -1)):
+    for entry, n in zip(feed.entries, range(23, 3, -1), strict=True):
         assert entry.id == entry.link == f"https://news.example.org/issues/{n}/view"
         assert entry.updated_parsed and entry.published_parsed and entry.summary
     # and the XML itself: one id, title and updated per feed and per entry (RFC 4287 4.1.1, 4.1.2)
@@ -159,7 +161,8 @@ def test_the_dashboard_says_a_digest_draft_is_waiting(site):
     token = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
     client.post("/login", data={"password": PASSWORD, "csrf_token": token})
     assert "is waiting for you" not in client.get("/").get_data(as_text=True)
-    issue_id = issues.create(site.conn, site.config.content_dir, ["passkeys-without-the-jargon"], subject="Weekly — 2025-10-06")
+    issue_id = issues.create(site.conn, site.config.content_dir, ["passkeys-without-the-jargon"],
+                             subject="Weekly — 2025-10-06")
     site.conn.execute("INSERT INTO digest_runs (digest, slot, outcome, issue_id, recorded_at) VALUES (?, ?, ?, ?, ?)",
                       ("Weekly", to_db_time(START), "created", issue_id, to_db_time(START)))
     page = client.get("/").get_data(as_text=True)

@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from newsletter import issues, store
+from newsletter import create_app, issues, store
 from newsletter.config import load_config
-from newsletter import create_app
 
 from helpers import CONTENT, run, write_config
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from imapserver import DOVECOT, dovecot_server
 from newsletter import subscribers as subs
 from newsletter.store import connect
+
+from imapserver import DOVECOT, dovecot_server
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "bounces"

@@ -9,7 +9,7 @@ from newsletter.bounces.apply import signatures
 from newsletter.config import load_config
 from newsletter.store import now_utc, to_db_time
 
-from helpers import ROOT, ENV, add_subscribers, make_issue, open_db, run, sample_rendered, write_config
+from helpers import ENV, ROOT, add_subscribers, make_issue, open_db, run, sample_rendered, write_config
 from smtpserver import Recorder, smtp_server
 
 FIXTURES = ROOT / "tests" / "fixtures" / "bounces"

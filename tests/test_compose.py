@@ -5,16 +5,18 @@ import logging
 import re
 import socket
 from datetime import date
-from html import escape
 
 import lxml.html
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from newsletter.compose import TOKENS, RenderedIssue, render_issue, shorten, wrap
 from newsletter.config import load_config
-from newsletter.content import Article, Block, Quote
+from newsletter.content import Block, Quote
 
 from helpers import BIO, DISCLAIMER, OBAMA, STANDFIRST, TITLE, inline, lead_article, paragraph, second_article
+
 
 @pytest.fixture
 def full_config(overrides):
@@ -97,8 +99,8 @@ def test_subject_and_preheader(config):
     rendered = render_issue([lead_article()], config)
     assert rendered.subject == TITLE
     assert rendered.preheader.startswith("President Trump just told") and len(rendered.preheader) <= 150
-    given = render_issue([lead_article()], config, subject="  Weekly:\n the   Maduro call ")
-    assert given.subject == "Weekly: the Maduro call"
+    chosen = render_issue([lead_article()], config, subject="  Weekly:\n the   Maduro call ")
+    assert chosen.subject == "Weekly: the Maduro call"
     page = doc(rendered)
     (pre,) = page.find_class("preheader")
     assert "display:none" in pre.get("style").replace(" ", "")
@@ -138,7 +140,8 @@ def test_document_shell(config):
     assert rendered.html.startswith("<!DOCTYPE html>")
     page = doc(rendered)
     assert page.get("lang") == "en" and page.get("dir") == "ltr"
-    metas = {(m.get("name") or m.get("http-equiv") or "charset"): m.get("content") or m.get("charset") for m in page.xpath("//meta")}
+    metas = {(m.get("name") or m.get("http-equiv") or "charset"): m.get("content") or m.get("charset")
+             for m in page.xpath("//meta")}
     assert metas["charset"].lower() == "utf-8"
     assert "width=device-width" in metas["viewport"]
     assert metas["color-scheme"] == "light dark" and metas["supported-color-schemes"] == "light dark"
@@ -267,7 +270,8 @@ def test_wrap_keeps_urls_whole_and_splits_other_long_words():
 
 
 def test_shorten_cuts_at_sentence_end_or_word():
-    assert shorten("One. Two three four five six seven. Eight nine ten eleven", 40) == "One. Two three four five six seven."
+    text = "One. Two three four five six seven. Eight nine ten eleven"
+    assert shorten(text, 40) == "One. Two three four five six seven."
     assert shorten("word " * 50, 30).endswith("…") and len(shorten("word " * 50, 30)) <= 30
 
 
@@ -319,8 +323,6 @@ def test_header_fields_from_config_are_escaped(overrides):
 
 
 # --- any text at all ----------------------------------------------------------------------------
-
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

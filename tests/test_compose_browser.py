@@ -14,7 +14,8 @@ def open_digest(browser, html: str, width: int, scheme: str = "light"):
 
 
 def box(page, selector: str) -> dict:
-    return page.eval_on_selector(selector, "e => { const r = e.getBoundingClientRect(); return {x: r.x, w: r.width, h: r.height}; }")
+    return page.eval_on_selector(
+        selector, "e => { const r = e.getBoundingClientRect(); return {x: r.x, w: r.width, h: r.height}; }")
 
 
 def style(page, selector: str, prop: str) -> str:

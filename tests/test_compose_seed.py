@@ -7,9 +7,10 @@ from email import message_from_bytes, policy
 import lxml.html
 import pytest
 
-from helpers import CONTENT, SEED
 from newsletter.compose import TOKENS, render_issue
 from newsletter.content import load_article
+
+from helpers import CONTENT, SEED
 
 TITLE = "Trump Rejects Maduro Amnesty in Tense Phone Call"
 OBAMA = "Money is not the only answer, but it makes a difference."
@@ -180,7 +181,8 @@ def test_articles_lists_slug_date_title_author_and_warnings(runner, config):
     assert "Five things we learned: <b>not bold</b>  by Ada Lovelace" in lines[1]
     assert [row[0] for row in rows] == ["000_c1508f7e4351951f", "five-things", "messy"]
     assert all(line.startswith("    warning: ") for line in lines if line.startswith(" "))
-    assert any(line.startswith("    warning: ") for line in lines[lines.index(next(l for l in lines if l.startswith("messy"))):])
+    messy = next(i for i, line in enumerate(lines) if line.startswith("messy"))
+    assert any(line.startswith("    warning: ") for line in lines[messy:])
 
 
 def test_articles_reports_unreadable_files(runner, config):

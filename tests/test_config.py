@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import ROOT
-
 from newsletter.config import load_config
 from newsletter.errors import ConfigError
+
+from helpers import ROOT
 
 
 def test_defaults_without_a_file(tmp_path, monkeypatch):

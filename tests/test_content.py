@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import CONTENT, SEED
 from newsletter.content import (
     MAX_BYTES,
     ContentError,
@@ -21,6 +20,8 @@ from newsletter.content import (
     resolve,
 )
 from newsletter.errors import InputError
+
+from helpers import CONTENT, SEED
 
 MD = "---\ntitle: Hello There\ndate: 2025-01-02\nauthor: Ann Example\n---\n\n"
 

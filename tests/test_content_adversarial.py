@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from adversarial import HOSTILE
 from newsletter.content import load_article, parse_text
+
+from adversarial import HOSTILE
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 10.0  # seconds per hostile file: generous (each parses in well under a second)
@@ -208,7 +209,8 @@ def test_closing_tags_of_other_elements_do_not_hide_deep_nesting(padding):
 def test_a_huge_saved_page_is_read_up_to_the_extractors_limit_with_a_warning(worker, name):
     report = worker.parse(name)
     assert report["outcome"] == "ok" and report["title"] == "Hostile page"
-    assert report["warnings"][0] == "The page is too big to read whole: it was cut after 10,000 elements or 1 MB of text."
+    assert report["warnings"][0] == \
+        "The page is too big to read whole: it was cut after 10,000 elements or 1 MB of text."
     assert report["text"]  # the page's first part is the article's text
 
 

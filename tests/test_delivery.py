@@ -2,18 +2,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from newsletter import delivery, ledger, store, subscribers
-from newsletter.cli import cli
-from newsletter.config import load_config
 from newsletter.mail import message_ids
 
 from helpers import add_subscribers, make_issue, open_db, run, states, write_config
 from smtpserver import Recorder, silent_server, smtp_server
+
 
 def test_300_from_csv_each_once_with_headers_unsubscribe_and_next_issue(tmp_path, database_url):
     csv = tmp_path / "subs.csv"
@@ -187,7 +184,7 @@ def test_gives_up_after_max_attempts(tmp_path, database_url):
         add_subscribers(conn, 2)
         issue = make_issue(conn)
         now = store.now_utc()
-        for attempt in range(ledger.MAX_ATTEMPTS):
+        for _ in range(ledger.MAX_ATTEMPTS):
             report = delivery.send_issue(conn, cfg, issue, now=now)
             now += timedelta(days=1)
         assert report.failed == 1 and states(conn, issue) == {"sent": 1, "failed": 1}

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from httpserver import http_site
 from newsletter import issues as iss
 from newsletter.config import load_config
 from newsletter.digests import Candidate, Digest, decide, parse_schedule
 from newsletter.errors import ConfigError
 from newsletter.store import connect
+
+from httpserver import http_site
 
 ROOT = Path(__file__).resolve().parent.parent
 PARIS = ZoneInfo("Europe/Paris")

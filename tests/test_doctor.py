@@ -9,12 +9,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from dnsserver import dns_server
-from helpers import free_port
 from newsletter.config import load_config
 from newsletter.doctor.checks import run_checks
 from newsletter.doctor.dns import resolver
 from newsletter.doctor.spf import check_host
+
+from dnsserver import dns_server
+from helpers import free_port
 
 
 def dkim_value(bits: int = 2048) -> list[str]:

@@ -162,7 +162,8 @@ def test_4_lists_show_the_subject_subscribers_get_and_article_titles(page, site)
         row = page.locator("tr", has=page.locator(f'a[href="/issues/{issue_id}"]'))
         assert row.locator("a.subject").inner_text() == seed().title
         assert "subject from" not in row.inner_text()
-        assert row.get_by_role("link", name="Quiet streets, loud ideas").get_attribute("href") == "/articles/quiet-streets"
+        link = row.get_by_role("link", name="Quiet streets, loud ideas")
+        assert link.get_attribute("href") == "/articles/quiet-streets"
     page.goto(f"{base}/issues/{issue_id}")
     assert page.get_by_role("heading", level=1).inner_text().startswith(f"Issue {issue_id}: {seed().title}")
     page.get_by_role("link", name="Quiet streets, loud ideas").click()

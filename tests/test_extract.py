@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from httpserver import Page, http_site
 from newsletter import article_file
 from newsletter.article_file import NewArticle, slugify
 from newsletter.content import load_article, resolve
 from newsletter.errors import InputError
 from newsletter.extract import extract_page
+
+from httpserver import Page, http_site
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "tests" / "fixtures" / "feeds" / "article.html"

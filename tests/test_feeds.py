@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from httpserver import Page, Site, http_site
 from newsletter import feeds
 from newsletter.config import load_config
 from newsletter.content import load_article, resolve
 from newsletter.store import connect
+
+from httpserver import Page, http_site
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "feeds"

@@ -222,7 +222,7 @@ def test_fresh_install_key_is_the_same_for_threads_racing_to_make_it(overrides):
         overrides["database"]["path"] = str(Path(overrides["database"]["path"]).parent / f"r{round_}" / "n.db")
         cfg = load_config(overrides=overrides, environ={})
         with ThreadPoolExecutor(8) as pool:
-            keys = list(pool.map(lambda _: tuple(signing.secret_keys(cfg)), range(32)))
+            keys = list(pool.map(lambda _, cfg=cfg: tuple(signing.secret_keys(cfg)), range(32)))
         assert len(set(keys)) == 1 and keys[0][0], keys[:3]
         assert sorted(p.name for p in cfg.instance_path.iterdir()) == ["secret_key"]
 

@@ -20,6 +20,7 @@ from newsletter import subscribers as subs
 from newsletter.config import load_config
 from newsletter.schedule import parse_when, send_due
 from newsletter.store import connect
+
 from helpers import REAL_TOML
 from smtpserver import Recorder, smtp_server
 
@@ -250,7 +251,8 @@ def test_an_issue_left_sending_with_nothing_to_do_is_finished_by_send_due(overri
     for i in range(3):
         subs.add(conn, f"done{i}@example.com")
     now = datetime.now(UTC)
-    issue_id = iss.create(conn, config.content_dir, [str(SEED)], send_at=now - timedelta(minutes=1), now=now - timedelta(hours=1))
+    issue_id = iss.create(conn, config.content_dir, [str(SEED)], send_at=now - timedelta(minutes=1),
+                          now=now - timedelta(hours=1))
     kinds = [event.kind for event in send_due(conn, config, now)]
     assert kinds == ["sending", "sent"] and iss.get(conn, issue_id).state == "sent"
     conn.execute("UPDATE issues SET state = 'sending', finished_at = NULL WHERE id = ?", (issue_id,))

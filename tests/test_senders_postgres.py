@@ -45,7 +45,7 @@ def test_three_senders_share_an_issue_and_finish_what_a_killed_one_left(tmp_path
         victim.wait(10)
         survivors = [senders[0], senders[2]]
         outputs = [proc.communicate(timeout=180) for proc in survivors]
-        for proc, (out, err) in zip(survivors, outputs):
+        for proc, (_, err) in zip(survivors, outputs, strict=True):
             assert proc.returncode == 0, err
 
         got = Counter(server.recipients())

@@ -31,7 +31,8 @@ def test_refused_by_default(conn, address):
 def test_accepted_when_the_switch_is_on(conn, address):
     sub, outcome = subscribers.add(conn, address, special_use=True)
     assert outcome == "added" and sub.email == address
-    assert testers.add(conn, address.upper(), special_use=True) == address.split("@")[0].upper() + "@" + address.split("@")[1]
+    local, domain = address.split("@")
+    assert testers.add(conn, address.upper(), special_use=True) == local.upper() + "@" + domain
 
 
 def test_the_switch_keeps_every_other_check(conn):

@@ -6,6 +6,8 @@ the contract's exit status; no traceback for an expected failure.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..errors import NewsletterError
@@ -21,7 +23,7 @@ class Root(click.Group):
     database (locked too long, disk full), into one line and its status. Click's own usage
     errors quote arguments: they are made printable too (:mod:`.output`)."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             try:
                 return super().invoke(ctx)

@@ -8,7 +8,7 @@ import click
 
 from ..check import Finding, check_article, check_html, check_message, sort_findings
 from ..errors import InputError
-from .context import current_config, current_db
+from .context import current_config
 from .output import echo
 
 

@@ -9,7 +9,7 @@ from .. import content
 from ..compose import render_issue
 from ..errors import InputError
 from ..mail import SAMPLE, MessageTemplate
-from .context import current_config, current_db
+from .context import current_config
 from .output import echo
 
 

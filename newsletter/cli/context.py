@@ -2,7 +2,6 @@
 connection, both opened on first use and closed when the command ends."""
 from __future__ import annotations
 
-
 import click
 
 from ..config import Config, load_config

@@ -5,8 +5,8 @@ import click
 
 from .content import articles
 from .context import current_config, current_db
-from .output import echo
 from .issues import _now
+from .output import echo
 
 
 @click.group()

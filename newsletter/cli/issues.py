@@ -10,11 +10,10 @@ import click
 from .. import issues
 from ..bounces.stats import issue_bounces
 from ..config import Config
-from ..states import DeliveryState
 from ..errors import InputError
-from ..schedule import format_when, parse_when
-from ..schedule import Event, EventKind
+from ..schedule import Event, EventKind, format_when, parse_when
 from ..schedule import send_due as send_due_events
+from ..states import DeliveryState
 from ..store import now_utc
 from .context import current_config, current_db
 from .output import echo
@@ -118,7 +117,8 @@ def show(issue_id: int) -> None:
     for warning in bounces.warnings():
         echo(f"warning: {warning}", err=True)
     titles = {
-        DeliveryState.UNKNOWN: f"unknown (in flight when a send was killed; resend with `send {item.id} --retry-unknown`):",
+        DeliveryState.UNKNOWN:
+            f"unknown (in flight when a send was killed; resend with `send {item.id} --retry-unknown`):",
         DeliveryState.FAILED: "failed:",
     }
     for state, title in titles.items():
@@ -175,7 +175,6 @@ def refresh(issue_id: int) -> None:
 @click.argument("issue_id", type=int, metavar="ID")
 def cancel(issue_id: int) -> None:
     """Cancel what has not gone yet (deliveries already sent stay recorded). Final."""
-    config = current_config()
     conn = current_db()
     item, changed = issues.cancel(conn, issue_id)
     counts = issues.delivery_counts(conn, item)

@@ -6,12 +6,12 @@ import time
 
 import click
 
-from .context import current_config, current_db
-from .output import echo
 from .. import delivery, issues, testcopy, testers
 from ..content import resolve
 from ..errors import InputError
 from ..subscribers import normalize_email
+from .context import current_config, current_db
+from .output import echo
 
 
 class Progress:

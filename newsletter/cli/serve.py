@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .context import current_config, current_db
+from .context import current_config
 from .output import echo
 
 

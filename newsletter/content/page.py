@@ -10,6 +10,22 @@ import re
 
 from ..errors import ContentError
 from .model import Article, Block, block_text
+from .page_lines import (
+    MAX_LINES,
+    Unit,
+    clean_name,
+    clean_title,
+    is_dek_under_title,
+    is_headline_like,
+    is_junk,
+    is_label_like,
+    is_nav,
+    is_prose,
+    line_metadata,
+    looks_like_heading,
+    quotation_line,
+    split_units,
+)
 from .page_patterns import (
     AUTHOR_MARK,
     BIO_JUNK,
@@ -31,22 +47,6 @@ from .page_patterns import (
     TICKER,
     WEAK_ATTRIBUTION,
     WRITTEN_BY,
-)
-from .page_lines import (
-    MAX_LINES,
-    Unit,
-    clean_name,
-    clean_title,
-    is_dek_under_title,
-    is_headline_like,
-    is_junk,
-    is_label_like,
-    is_nav,
-    is_prose,
-    line_metadata,
-    looks_like_heading,
-    quotation_line,
-    split_units,
 )
 from .sanitize import safe_link
 from .template_code import drop_php_blocks, first_template_span, template_only

@@ -76,7 +76,7 @@ def split_units(text: str) -> tuple[list[Unit], bool]:
         gaps.append(False)
     if gaps:
         gaps[-1] = True
-    return [Unit(" ".join(parts), gap) for parts, gap in zip(lines, gaps)], cut
+    return [Unit(" ".join(parts), gap) for parts, gap in zip(lines, gaps, strict=True)], cut
 
 
 def _continues(prev_line: str, prev_size: int, line: str) -> bool:
@@ -232,7 +232,8 @@ def is_dek_under_title(line: str, above: str) -> bool:
     words = above.split()
     if (len(words) < 3 or len(above) > 120 or is_nav(above) or is_junk(above) or RULE.match(above)
             or END.match(above) or BULLET.match(above) or template_only(above) or is_prose(above)
-            or line_metadata(above) is not None or above[-1] in ".,;:" or not (above[0].isupper() or above[0].isdigit())):
+            or line_metadata(above) is not None or above[-1] in ".,;:"
+            or not (above[0].isupper() or above[0].isdigit())):
         return False
     if line.endswith(".") and not line.endswith("..."):
         return True

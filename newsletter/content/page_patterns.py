@@ -17,7 +17,8 @@ WEAK_ATTRIBUTION = re.compile(r"^(?:-|–|~)\s*(\S.{0,80})$")
 READ_TIME = re.compile(
     r"(?i)(?:reading\s+time:?\s*)?(?<!\d)(\d{1,3})\s*+-?\s*+min(?:ute)?s?\.?(?:\s*read(?:ing)?)?(?:\s*time)?")
 VIEWS = re.compile(r"(?i)(?<![\w.,])[\d.,]++\s*+[km]?\s*+(?:views?|reads|comments?|likes?|shares?|claps?|responses?)\b")
-TIME = re.compile(r"(?i)\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?(?:\s+(?:[A-Z]{2,4}|UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?)?(?!\d)")
+TIME = re.compile(r"(?i)\d{1,2}:\d{2}(?:\s*[ap]\.?m\.?)?"
+                  r"(?:\s+(?:[A-Z]{2,4}|UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?)?(?!\d)")
 AGO = re.compile(r"(?i)\b(?:updated\s+)?\d+\s+(?:seconds?|mins?|minutes?|hours?|hrs?|days?|weeks?)\s+ago\b")
 BYLINE = re.compile(r"(?i)^(?:by|written\s+by|posted\s+by|words\s+by|author)\s*:?\s+(\S.*)$")
 META_FILLER = re.compile(
@@ -76,4 +77,5 @@ PRICE_AS_OF = re.compile(r"(?i)^prices?\s+as\s+of\s+\S.{0,60}$")
 KEY_POINTS = re.compile(r"(?i)^key\s+(?:points|takeaways)\s*:?$")
 WRITTEN_BY = re.compile(r"(?i)^written\s+by\s+\S")  # Medium's author block: "Written by Name"
 PUNCTUATION_ONLY = re.compile(r"[^\w\s]{1,2}")  # a lone "·" or "--" between page parts
-BIO_JUNK = re.compile(r"(?i)^(?:[\d.,]++(?:\s*+[km])?\s++followers|view\s+all\s+(?:posts|articles)|see\s+all|more\s+articles\s+by|follow\b|contact\b.{0,20}$)")
+BIO_JUNK = re.compile(r"(?i)^(?:[\d.,]++(?:\s*+[km])?\s++followers|view\s+all\s+(?:posts|articles)|see\s+all"
+                      r"|more\s+articles\s+by|follow\b|contact\b.{0,20}$)")

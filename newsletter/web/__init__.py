@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -116,7 +117,7 @@ def _register_errors(app: Flask) -> None:
     from .auth import logged_in
     from .public import error_page
 
-    def page(status: int, title: str, message: str):
+    def page(status: int, title: str, message: str) -> ResponseReturnValue:
         """The editor's error page for editors on editor pages; the public frame for a public
         address, and for anyone not logged in (they are readers, not editors)."""
         if request.blueprint in PUBLIC_BLUEPRINTS or not logged_in():
@@ -124,25 +125,25 @@ def _register_errors(app: Flask) -> None:
         return make_response(render_template("web/error.html", status=status, title=title, message=message), status)
 
     @app.errorhandler(CSRFError)
-    def csrf_error(exc: CSRFError):
+    def csrf_error(exc: CSRFError) -> ResponseReturnValue:
         return page(400, "Form expired", "The form was missing its security token. "
                     "Reload the page and try again.")
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         if exc.code == 404:
             return page(404, "Not found", "There is nothing at this address.")
         return page(exc.code or 500, exc.name, exc.description or "")
 
     @app.errorhandler(InputError)
-    def input_error(exc: InputError):
+    def input_error(exc: InputError) -> ResponseReturnValue:
         return page(404, "Not found", str(exc))
 
     @app.errorhandler(NewsletterError)
-    def newsletter_error(exc: NewsletterError):
+    def newsletter_error(exc: NewsletterError) -> ResponseReturnValue:
         return page(400, "Cannot do that", str(exc))
 
-    def database_error(exc: Exception):
+    def database_error(exc: Exception) -> ResponseReturnValue:
         config = app.config["NEWSLETTER"]
         app.logger.error("%s", storage_error(exc, config))
         response = page(503, "Try again in a moment", "The database is busy or cannot take more"
@@ -154,6 +155,6 @@ def _register_errors(app: Flask) -> None:
         app.register_error_handler(error_class, database_error)
 
     @app.errorhandler(500)
-    def server_error(exc: Exception):
+    def server_error(exc: Exception) -> ResponseReturnValue:
         return page(500, "Something went wrong", "The error has been logged. "
                     "Go back and try again, or check the server's console.")

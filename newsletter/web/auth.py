@@ -31,12 +31,13 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from .. import login_throttle
 from ..config import Config
+from ..private_files import private_fd, write_private
 from ..store import now_utc
 from ..terminal import printable
-from ..private_files import private_fd, write_private
 from .db import get_db
 from .security import safe_next
 
@@ -139,7 +140,7 @@ def _log_in() -> None:
     session["sid"] = store_for(_config()).new_session(_fingerprint())
 
 
-def require_login():
+def require_login() -> ResponseReturnValue | None:
     """App-wide ``before_request``: every endpoint needs a login unless it is public."""
     if request.endpoint is None or request.endpoint in OPEN_ENDPOINTS:
         return None
@@ -163,7 +164,7 @@ def _login_page(status: int = 200, error: str = ""):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     target = safe_next(request.values.get("next"), url_for("dashboard.index"))
     token = request.args.get("token")
     if token and _config().secret("editor_password"):
@@ -194,7 +195,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
-def logout():
+def logout() -> ResponseReturnValue:
     sid = session.get("sid")
     if isinstance(sid, str):
         store_for(_config()).end_session(sid)

@@ -1,7 +1,6 @@
 """One SQLite connection per request (flaskr style), closed when the request ends."""
 from __future__ import annotations
 
-
 from flask import Flask, current_app, g
 
 from .. import store

@@ -2,9 +2,8 @@
 filter, so the public article page shows the parser's sanitised HTML exactly as the email does)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-
 import re
+from datetime import date, datetime, timezone
 
 from flask import current_app
 from markupsafe import Markup, escape
@@ -54,5 +53,5 @@ def ticks(text: str) -> Markup:
     return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
-FILTERS = {"ticks": ticks, "local_time": local_time, "send_time": send_time, "input_time": input_time, "day": day, "size": size,
-           "inline_html": inline_html}
+FILTERS = {"ticks": ticks, "local_time": local_time, "send_time": send_time, "input_time": input_time, "day": day,
+           "size": size, "inline_html": inline_html}

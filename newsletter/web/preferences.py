@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
 
 from .. import subscribers, urls
 from ..config import Config
@@ -37,7 +38,7 @@ def _config() -> Config:
 
 
 @bp.route(urls.PREFERENCES, methods=["GET", "POST"])
-def preferences(token: str):
+def preferences(token: str) -> ResponseReturnValue:
     request.max_content_length = MAX_BODY
     if is_test_token(token):  # a test copy's link: nobody's preferences
         return test_link_page(token, "preferences")

@@ -16,18 +16,20 @@ Routes are the patterns of :mod:`newsletter.urls`, which builds the links that r
 """
 from __future__ import annotations
 
+from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from .. import archive, content, issues, subscribers, testcopy, urls
-from ..store import Connection
 from ..compose import TOKENS, article_view, text_direction
 from ..config import Config
 from ..errors import ContentError, InputError
 from ..mail import contact_address
 from ..signing import is_test_token, read_subscriber_token, read_test_token, subscriber_signer
-from . import darkmode
 from ..states import PUBLISHED, SubscriberStatus
+from ..store import Connection
+from . import darkmode
 from .auth import logged_in
 from .db import get_db
 from .numbers import page_number
@@ -39,12 +41,12 @@ def _config() -> Config:
     return current_app.config["NEWSLETTER"]
 
 
-def error_page(status: int, title: str, message: str):
+def error_page(status: int, title: str, message: str) -> ResponseReturnValue:
     """An error on a public address (or for a visitor who is not an editor), in the public frame."""
     return page("message.html", status, title=title, message=message)
 
 
-def page(template: str, status: int = 200, **values):
+def page(template: str, status: int = 200, **values: Any) -> ResponseReturnValue:
     """A public page (``templates/public/``): never cached, never sends a Referer onwards."""
     nl = _config()["newsletter"]
     language = nl["language"] or "en"
@@ -65,13 +67,13 @@ def _subscriber_of(conn: Connection, token: str) -> subscribers.Subscriber | Non
 
 
 @bp.route(urls.UNSUBSCRIBE_HELP)
-def unsubscribe_help():
+def unsubscribe_help() -> ResponseReturnValue:
     return page("message.html", title="Unsubscribe",
                 message="Use the unsubscribe link at the bottom of any message you received.")
 
 
 @bp.route(urls.UNSUBSCRIBE, methods=["GET", "POST"])
-def unsubscribe(token: str):
+def unsubscribe(token: str) -> ResponseReturnValue:
     conn = get_db()
     if is_test_token(token):
         return test_link_page(token, "unsubscribe")
@@ -103,7 +105,7 @@ _TEST_LINKS = {
 }
 
 
-def test_link_page(token: str, link: str):
+def test_link_page(token: str, link: str) -> ResponseReturnValue:
     """Where a test copy's ``link`` (unsubscribe, preferences) leads: says so, and changes
     nothing (GET or POST)."""
     try:
@@ -115,7 +117,7 @@ def test_link_page(token: str, link: str):
 
 
 @bp.route(urls.TEST_VIEW)
-def test_view(token: str):
+def test_view(token: str) -> ResponseReturnValue:
     """The web view of a test copy: the issue or article as it will go out, marked as a test."""
     try:
         copy = testcopy.rendered_for(get_db(), _config(), token)
@@ -132,7 +134,7 @@ def test_view(token: str):
 
 
 @bp.route(urls.WEBVIEW)
-def webview(issue_id: int):
+def webview(issue_id: int) -> ResponseReturnValue:
     conn = get_db()
     try:
         issue = issues.get(conn, issue_id)
@@ -157,7 +159,7 @@ def webview(issue_id: int):
 
 
 @bp.route(urls.ARCHIVE)
-def archive_page():
+def archive_page() -> ResponseReturnValue:
     """Sent issues, newest first, :data:`archive.PAGE_SIZE` a page (``?page=N``)."""
     config = _config()
     number = page_number(request.args.get("page"))
@@ -174,7 +176,7 @@ def archive_page():
 
 
 @bp.route(urls.ARCHIVE_FEED)
-def archive_feed():
+def archive_feed() -> ResponseReturnValue:
     """The archive as an Atom feed."""
     config = _config()
     if not config["archive"]["public"]:
@@ -184,7 +186,7 @@ def archive_feed():
 
 
 @bp.route(urls.READ_IN_ISSUE)
-def read_in_issue(issue_id: int, slug: str):
+def read_in_issue(issue_id: int, slug: str) -> ResponseReturnValue:
     """An article as issue ``issue_id`` carries it: public once that issue is sending or sent;
     an editor sees any issue's copy, and so does a test copy of that issue (``?t=TOKEN``)."""
     conn, slug = get_db(), slug.lower()
@@ -205,7 +207,7 @@ def read_in_issue(issue_id: int, slug: str):
 
 
 @bp.route(urls.READ)
-def read(slug: str):
+def read(slug: str) -> ResponseReturnValue:
     """Links of the first form: the article as the newest issue that went out with it
     carries it. An editor also sees the content folder's article of that slug (slugs only,
     never paths), marked unsent; so does a test copy of that article (``?t=TOKEN``)."""

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response
 
-
 #: Every page: only our own scripts; inline styles only because the email preview (an iframe
 #: ``srcdoc``, which inherits this policy) is styled inline; images may come from anywhere an
 #: email's images come from. No plugins, no <base>, forms post only to us, never framed.

@@ -25,6 +25,8 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, current_app, jsonify, make_response, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import signup, subscribers, urls
 from ..config import Config
@@ -54,7 +56,7 @@ def _limits():
 
 
 @bp.get(urls.SUBSCRIBE, provide_automatic_options=False)
-def form():
+def form() -> ResponseReturnValue:
     if not _config()["subscribe"]["enabled"]:
         abort(404)
     return _form_page()
@@ -74,7 +76,7 @@ def _form_page(status: int = 200, error: str = "", email: str = "", name: str = 
 
 
 @bp.route(urls.SUBSCRIBE, methods=["OPTIONS"])
-def preflight():
+def preflight() -> ResponseReturnValue:
     """CORS preflight: allowed origins may POST JSON."""
     origin = request.headers.get("Origin", "")
     if origin not in _config()["subscribe"]["allowed_origins"]:
@@ -97,7 +99,7 @@ def _cors_answer(response):
 
 
 @bp.post(urls.SUBSCRIBE, provide_automatic_options=False)
-def submit():
+def submit() -> ResponseReturnValue:
     config = _config()
     if not config["subscribe"]["enabled"]:
         abort(404)
@@ -187,7 +189,7 @@ def _refuse(wants_json: bool, status: int, message: str):
 
 
 @bp.errorhandler(413)
-def too_large(_exc):
+def too_large(_exc: RequestEntityTooLarge) -> ResponseReturnValue:
     return _refuse(request.is_json, 413, "that request is too large for a signup")
 
 
@@ -195,7 +197,7 @@ def too_large(_exc):
 
 
 @bp.route(urls.CONFIRM, methods=["GET", "POST"])
-def confirm(token: str):
+def confirm(token: str) -> ResponseReturnValue:
     config = _config()
     conn = get_db()
     try:

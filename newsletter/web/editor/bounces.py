@@ -3,6 +3,7 @@ sender-domain checks of ``doctor``."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from ...bounces.apply import kept_count, kept_message, kept_messages
 from ...doctor.checks import run_checks
@@ -17,7 +18,7 @@ SHOWN_BYTES = 200_000
 
 
 @bp.get("/bounces")
-def index():
+def index() -> ResponseReturnValue:
     page = page_number(request.args.get("page"))
     conn = get_db()
     total = kept_count(conn)
@@ -26,7 +27,7 @@ def index():
 
 
 @bp.get("/bounces/<int:kept_id>")
-def show(kept_id: int):
+def show(kept_id: int) -> ResponseReturnValue:
     row = kept_message(get_db(), kept_id)
     if row is None:
         abort(404)
@@ -36,7 +37,7 @@ def show(kept_id: int):
 
 
 @bp.get("/doctor")
-def doctor():
+def doctor() -> ResponseReturnValue:
     config = current_app.config["NEWSLETTER"]
     findings = run_checks(config, resolver(config["doctor"]["nameserver"]))
     return render_template("web/doctor.html", findings=findings)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ... import compose, delivery, issues, testcopy, testers
 from ...check import GMAIL_CLIP
@@ -28,7 +29,7 @@ def _render_article(slug: str):
 
 
 @bp.get("/articles/<slug>")
-def article(slug: str):
+def article(slug: str) -> ResponseReturnValue:
     article, rendered = _render_article(slug)
     return _page(
         previews.build(config(), rendered),
@@ -43,19 +44,19 @@ def article(slug: str):
 
 
 @bp.get("/articles/<slug>/message.eml")
-def article_eml(slug: str):
+def article_eml(slug: str) -> ResponseReturnValue:
     _, rendered = _render_article(slug)
     return _eml(previews.build(config(), rendered).raw, f"{slug}.eml")
 
 
 @bp.post("/articles/<slug>/test")
-def article_test(slug: str):
+def article_test(slug: str) -> ResponseReturnValue:
     rendered, token = testcopy.of_article(config(), article_by_slug(slug))
     return _test_send(rendered, token, url_for("preview.article", slug=slug))
 
 
 @bp.get("/issues/<int:issue_id>/preview")
-def issue(issue_id: int):
+def issue(issue_id: int) -> ResponseReturnValue:
     item = issue_or_404(issue_id)
     return _page(
         previews.build(config(), _issue_copy(issue_id), issue_id),
@@ -70,12 +71,12 @@ def issue(issue_id: int):
 
 
 @bp.get("/issues/<int:issue_id>/message.eml")
-def issue_eml(issue_id: int):
+def issue_eml(issue_id: int) -> ResponseReturnValue:
     return _eml(previews.build(config(), _issue_copy(issue_id), issue_id).raw, f"issue-{issue_id}.eml")
 
 
 @bp.post("/issues/<int:issue_id>/test")
-def issue_test(issue_id: int):
+def issue_test(issue_id: int) -> ResponseReturnValue:
     rendered, token = testcopy.of_issue(get_db(), config(), issue_or_404(issue_id))
     return _test_send(rendered, token, url_for("preview.issue", issue_id=issue_id))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ... import testers
 from ..db import get_db
@@ -12,12 +13,12 @@ bp = Blueprint("testers", __name__)
 
 
 @bp.get("/test-addresses")
-def index():
+def index() -> ResponseReturnValue:
     return render_template("web/test_addresses.html", addresses=testers.saved(get_db()))
 
 
 @bp.post("/test-addresses")
-def add():
+def add() -> ResponseReturnValue:
     try:
         email = testers.add(get_db(), request.form.get("email", ""),
                             special_use=config()["newsletter"]["special_use_domains"])
@@ -29,7 +30,7 @@ def add():
 
 
 @bp.post("/test-addresses/remove")
-def remove():
+def remove() -> ResponseReturnValue:
     email = request.form.get("email", "")
     testers.remove(get_db(), email)
     flash(f"Removed {email}.", "ok")
