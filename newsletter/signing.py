@@ -26,12 +26,11 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
-
-from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeSerializer
 

@@ -2,8 +2,9 @@
 
 Addresses are checked with email-validator (syntax only, no DNS) and stored in its normalised
 form (domain lower-cased, local part kept as written), with an international domain in its
-ASCII (IDNA) form, the only one SMTP without SMTPUTF8 and a ``To:`` header can carry. Uniqueness is case-insensitive through
-``email_key``. Addresses whose local part needs SMTPUTF8 are refused: not every server takes them.
+ASCII (IDNA) form, the only one SMTP without SMTPUTF8 and a ``To:`` header can carry. Uniqueness
+is case-insensitive through ``email_key``. Addresses whose local part needs SMTPUTF8 are refused:
+not every server takes them.
 
 "Remove" never deletes: it marks the subscriber unsubscribed, which keeps the delivery ledger
 exact and stops a later import from bringing the address back. Re-importing an unsubscribed
@@ -25,8 +26,8 @@ import csv
 import re
 import secrets
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 

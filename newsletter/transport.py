@@ -34,8 +34,8 @@ from .config import Config
 from .errors import TransportError
 from .private_files import open_private, private_dir
 
-
-_SAFE_ADDRESS = re.compile(r"^[^\x00-\x20<>\x7f-\U0010ffff]+@[^\x00-\x20<>\x7f-\U0010ffff]+$")  # no spaces, controls, CR or LF
+# an address with no spaces, controls, CR or LF
+_SAFE_ADDRESS = re.compile(r"^[^\x00-\x20<>\x7f-\U0010ffff]+@[^\x00-\x20<>\x7f-\U0010ffff]+$")
 
 
 class DeliveryError(Exception):

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from newsletter import issues, store
 from newsletter.cli import cli
 from newsletter.compose import RenderedIssue, render_issue
-from newsletter.config import Config, load_config
+from newsletter.config import load_config
 from newsletter.content import Article, Block, Inline, Quote
 from newsletter.store import now_utc, to_db_time, transaction
 

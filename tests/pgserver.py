@@ -18,7 +18,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-INSTALL_HINT = "PostgreSQL binaries not found: install them (Debian: apt-get install postgresql) to run the PostgreSQL half"
+INSTALL_HINT = ("PostgreSQL binaries not found: install them (Debian: apt-get install postgresql) "
+                "to run the PostgreSQL half")
 
 
 def find_binaries() -> Path | None:
@@ -53,7 +54,7 @@ class Cluster:
     def start(self) -> None:
         self._run(str(self.binaries / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                   "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
-        for attempt in range(5):  # postgres cannot bind port 0: pick a free port, retry on a clash
+        for _ in range(5):  # postgres cannot bind port 0: pick a free port, retry on a clash
             self.port = _free_port()
             self.process = subprocess.Popen(
                 [*self.as_user, str(self.binaries / "postgres"), "-D", str(self.data), "-h", "127.0.0.1",

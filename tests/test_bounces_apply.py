@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import issues, subscribers as subs
-from newsletter.bounces.apply import Rules, apply, kept_message, kept_messages
-from newsletter.bounces.events import record_refusal
-from newsletter.bounces.apply import signatures
+from newsletter import issues
+from newsletter import subscribers as subs
+from newsletter.bounces.apply import Rules, apply, kept_message, kept_messages, signatures
 from newsletter.bounces.classify import classify
+from newsletter.bounces.events import record_refusal
 from newsletter.bounces.verp import Verp
 from newsletter.migrations import script
 from newsletter.store import _statements, connect, transaction

@@ -210,7 +210,8 @@ def _check_migrated(conn, keys: dict) -> None:
     rows = conn.execute("SELECT email, status, consent_at, consent_source FROM subscribers ORDER BY id").fetchall()
     assert [tuple(r) for r in rows] == [("a@x.org", "active", "t1", None), ("b@x.org", "unsubscribed", "t0", None)]
     assert conn.execute("SELECT count(*) FROM deliveries").fetchone()[0] == 1
-    conn.execute("INSERT INTO subscribers (email, email_key, status, subscribed_at) VALUES ('c@x.org', 'c@x.org', 'pending', 't')")
+    conn.execute("INSERT INTO subscribers (email, email_key, status, subscribed_at) "
+                 "VALUES ('c@x.org', 'c@x.org', 'pending', 't')")
     assert len(conn.execute("SELECT key FROM subscribers WHERE email = 'c@x.org'").fetchone()[0]) == 24
 
 

@@ -13,8 +13,7 @@ from newsletter.config import load_config
 from newsletter.web.auth import login_link
 
 from browser import live_server
-from helpers import CONTENT
-from helpers import add_subscribers
+from helpers import CONTENT, add_subscribers
 
 SLUG = "the-emergency-fund-ladder"  # a sample article with no front-matter url
 EVIL = "<script>alert(1)</script>"

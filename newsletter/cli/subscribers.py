@@ -85,7 +85,8 @@ def remove(email: str) -> None:
 
 
 @subscribers.command("list")
-@click.option("--status", type=click.Choice([s.value for s in SubscriberStatus]), help="Only subscribers with this status.")
+@click.option("--status", type=click.Choice([s.value for s in SubscriberStatus]),
+              help="Only subscribers with this status.")
 def list_(status: str | None) -> None:
     """List subscribers, one a line: email, name, status (tab-separated)."""
     out = PrintableStream(sys.stdout)

@@ -108,7 +108,8 @@ def create():
     except InputError as exc:
         flash(f"Issue not created: {exc}", "error")
         return _index_page(_typed(), 400)
-    flash(f"Issue {issue_id} created" + (f", scheduled for {format_when(when.utc, cfg.timezone)}." if when else " as a draft."), "ok")
+    done = f", scheduled for {format_when(when.utc, cfg.timezone)}." if when else " as a draft."
+    flash(f"Issue {issue_id} created{done}", "ok")
     if when and when.note:
         flash(when.note, "ok")
     return redirect(url_for("issues.show", issue_id=issue_id))
