@@ -89,3 +89,28 @@ def test_no_document_points_outside_the_repository():
             assert resolved.is_relative_to(ROOT), f"{path.name}: link {target} leaves the repository"
             assert resolved.exists(), f"{path.name}: link {target} points at nothing"
         assert "shared/" not in text, f"{path.name} mentions a folder outside the repository"
+
+
+def architecture_modules() -> set[str]:
+    """The module paths (``content/model.py``) the tree in docs/architecture.md lists."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    tree = text.split("```\nnewsletter/\n", 1)[1].split("```", 1)[0]
+    listed, folders = set(), []  # folders: (indent, name) of the packages the line is inside
+    for line in tree.splitlines():
+        name = line.split()[0] if line.strip() else ""
+        indent = len(line) - len(line.lstrip())
+        if not name or indent == 0:
+            continue
+        folders = [(i, f) for i, f in folders if i < indent]
+        if name.endswith("/"):
+            folders.append((indent, name))
+        elif name.endswith(".py"):
+            listed.add("".join(f for _, f in folders) + name)
+    return listed
+
+
+def test_the_architecture_page_lists_every_module():
+    modules = {str(p.relative_to(ROOT / "newsletter")) for p in (ROOT / "newsletter").rglob("*.py")}
+    listed = architecture_modules()
+    assert listed - modules == set(), "listed but missing"
+    assert {m for m in modules - listed if not m.endswith("__init__.py")} == set(), "not listed"

@@ -1,4 +1,4 @@
-"""One SQLite connection per request (flaskr style), closed when the request ends."""
+"""One database connection per request (flaskr style: SQLite or PostgreSQL), closed when the request ends."""
 from __future__ import annotations
 
 from flask import Flask, current_app, g
