@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import subscribers as subs
+from newsletter import subscribers
 from newsletter.store import connect
 
 from imapserver import DOVECOT, dovecot_server
@@ -32,12 +32,12 @@ def run(tmp_path: Path, config: str, *args: str, env: dict | None = None) -> sub
 def subscribe(tmp_path: Path, *emails: str) -> None:
     conn = connect(tmp_path / "instance" / "newsletter.db")
     for email in emails:
-        subs.add(conn, email)
+        subscribers.add(conn, email)
 
 
 def statuses(tmp_path: Path) -> dict[str, str]:
     conn = connect(tmp_path / "instance" / "newsletter.db")
-    return {s.email: s.status for s in subs.iter_subscribers(conn)}
+    return {s.email: s.status for s in subscribers.iter_subscribers(conn)}
 
 
 def test_fetch_reads_a_maildir_and_moves_what_it_read(tmp_path):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newsletter import issues as iss
+from newsletter import issues
 from newsletter.config import load_config
 from newsletter.digests import Candidate, Digest, decide, parse_schedule
 from newsletter.errors import ConfigError
@@ -165,7 +165,7 @@ def test_three_send_due_runs_over_a_week_of_fake_time(tmp_path):
                                " (max_lateness 6h), so it was not made; its articles go into the next one\n")
 
         conn = connect(load_config(cfg, environ={}).database_path)
-        made = {i.id: i for i in iss.list_issues(conn)}
+        made = {i.id: i for i in issues.list_issues(conn)}
         assert sorted(made) == [1, 2, 3]
         assert (made[1].state, made[1].subject, made[1].articles) == (
             "draft", "Field Notes: the week to 06 October", ("post-b", "post-a"))
@@ -179,7 +179,7 @@ def test_three_send_due_runs_over_a_week_of_fake_time(tmp_path):
         assert after.stdout.splitlines() == [
             "digest 'Weekly': issue 4 made of 2 article(s), a draft waiting for an editor (send it with `send 4`)"]
         assert "digest 'Midweek': the run of 2025-10-15 09:00 CEST (+02:00)" in after.stderr
-        assert iss.get(conn, 4).articles == ("post-d", "post-c")
+        assert issues.get(conn, 4).articles == ("post-d", "post-c")
         again = run("send-due", now=paris(2025, 10, 20, 8, 1))
         assert (again.stdout, again.stderr) == ("", "")  # once per slot
         conn.close()

@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newsletter import issues as iss
-from newsletter import subscribers as subs
+from newsletter import issues, subscribers
 from newsletter.config import load_config
 from newsletter.schedule import parse_when, send_due
 from newsletter.store import connect
@@ -208,11 +207,11 @@ def test_a_schedule_across_a_dst_change_fires_once_at_the_right_instant(override
     config = load_config(overrides=overrides, environ={"NEWSLETTER_SECRET_KEY": "k"})
     conn = connect(config)
     for i in range(3):
-        subs.add(conn, f"dst{i}@example.com")
+        subscribers.add(conn, f"dst{i}@example.com")
     send_at = parse_when(wall, ZoneInfo("Europe/Paris")).utc
     assert send_at == instant
     start = instant - timedelta(hours=12)
-    issue_id = iss.create(conn, config.content_dir, [str(SEED)], send_at=send_at, now=start)
+    issue_id = issues.create(conn, config.content_dir, [str(SEED)], send_at=send_at, now=start)
 
     fired = []
     step = timedelta(minutes=10)
@@ -222,7 +221,7 @@ def test_a_schedule_across_a_dst_change_fires_once_at_the_right_instant(override
             if event.kind == "sent":
                 fired.append((now, event.report.sent))
     assert fired == [(instant, 3)]
-    assert iss.get(conn, issue_id).state == "sent"
+    assert issues.get(conn, issue_id).state == "sent"
     assert len(list((config.outbox_path / "new").iterdir())) == 3
 
 
@@ -249,16 +248,16 @@ def test_an_issue_left_sending_with_nothing_to_do_is_finished_by_send_due(overri
     config = load_config(overrides=overrides, environ={"NEWSLETTER_SECRET_KEY": "k"})
     conn = connect(config)
     for i in range(3):
-        subs.add(conn, f"done{i}@example.com")
+        subscribers.add(conn, f"done{i}@example.com")
     now = datetime.now(UTC)
-    issue_id = iss.create(conn, config.content_dir, [str(SEED)], send_at=now - timedelta(minutes=1),
+    issue_id = issues.create(conn, config.content_dir, [str(SEED)], send_at=now - timedelta(minutes=1),
                           now=now - timedelta(hours=1))
     kinds = [event.kind for event in send_due(conn, config, now)]
-    assert kinds == ["sending", "sent"] and iss.get(conn, issue_id).state == "sent"
+    assert kinds == ["sending", "sent"] and issues.get(conn, issue_id).state == "sent"
     conn.execute("UPDATE issues SET state = 'sending', finished_at = NULL WHERE id = ?", (issue_id,))
 
     later = now + timedelta(days=2)  # long after: finished, not marked missed
     kinds = [event.kind for event in send_due(conn, config, later)]
     assert kinds == ["idle"]
-    assert iss.get(conn, issue_id).state == "sent"
+    assert issues.get(conn, issue_id).state == "sent"
     assert len(list((config.outbox_path / "new").iterdir())) == 3
