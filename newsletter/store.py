@@ -12,7 +12,7 @@ import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Iterable, Sequence, Union
 
 from .errors import ConfigError, StorageError
 from .migrations import MIGRATIONS, script
@@ -229,6 +229,18 @@ def _statements(script: str) -> list[str]:
     if pending.strip():
         raise sqlite3.DatabaseError(f"incomplete statement in migration: {pending.strip()[:60]}")
     return statements
+
+
+def bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: Iterable[Sequence]) -> None:
+    """Insert many rows, streamed (constant memory): PostgreSQL's ``COPY``, SQLite's
+    ``executemany``. Inside the caller's transaction."""
+    listed = ", ".join(columns)
+    if conn.dialect == "postgresql":
+        with conn.raw.cursor().copy(f"COPY {table} ({listed}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.executemany(f"INSERT INTO {table} ({listed}) VALUES ({', '.join('?' * len(columns))})", rows)
 
 
 class transaction:

@@ -1,4 +1,5 @@
-"""Subscribers: validation, normalisation, add/remove, streaming reads, CSV import and export.
+"""Subscribers: validation, normalisation, add/remove, streaming reads, search and CSV export
+(the import is :mod:`subscriber_import`).
 
 Addresses are checked with email-validator (syntax only, no DNS) and stored in its normalised
 form (domain lower-cased, local part kept as written), with an international domain in its
@@ -22,19 +23,19 @@ Nothing here loads the subscriber list whole: reads go in id-ordered batches, co
 from __future__ import annotations
 
 import csv
+import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime
-from pathlib import Path
 from typing import Iterator
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from . import suppression
-from .csvcells import neutralise, restore
+from .csvcells import neutralise
 from .errors import InputError
 from .signing import SubscriberRef
 from .states import RESUBSCRIBABLE, STOPPABLE, ConsentSource, SubscriberStatus
@@ -75,6 +76,12 @@ def new_key() -> str:
     return secrets.token_hex(12)
 
 
+def new_keys(count: int) -> list[str]:
+    """``count`` fresh keys like :func:`new_key`'s, from one read of the system's random source."""
+    data = os.urandom(12 * count)
+    return [data[i:i + 12].hex() for i in range(0, len(data), 12)]
+
+
 def normalize_email(text: str, *, special_use: bool = False) -> str:
     """The normalised address, or :class:`ValueError` with email-validator's reason.
 
@@ -86,14 +93,15 @@ def normalize_email(text: str, *, special_use: bool = False) -> str:
     if not text:
         raise ValueError("empty email address")
     simple = _SIMPLE.match(text)
-    if (simple and len(simple.group(1)) <= 64 and len(text) <= 200
-            and simple.group(1).lower() not in CASE_INSENSITIVE_MAILBOX_NAMES):
-        # A plain ASCII local part is valid as written; only the domain needs email-validator,
-        # and lists repeat domains: check each once (same result as validating the whole).
-        domain, error = _domain(simple.group(2), special_use)
-        if error:
-            raise ValueError(error)
-        return f"{simple.group(1)}@{domain}"
+    if simple:
+        local, domain = simple.groups()
+        if len(local) <= 64 and len(text) <= 200 and local.lower() not in CASE_INSENSITIVE_MAILBOX_NAMES:
+            # A plain ASCII local part is valid as written; only the domain needs email-validator,
+            # and lists repeat domains: check each once (same result as validating the whole).
+            domain, error = _domain(domain, special_use)
+            if error:
+                raise ValueError(error)
+            return f"{local}@{domain}"
     return _validate(text, special_use)
 
 
@@ -401,144 +409,3 @@ def export_csv(conn: Connection, out) -> int:
         writer.writerow([neutralise(cell) for cell in row])
         n += 1
     return n
-
-
-# -- CSV import ---------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportReport:
-    """What an import did. ``rejected`` holds ``FILE:LINE: reason`` lines in file order."""
-
-    new: int = 0
-    present: int = 0
-    renamed: int = 0
-    rejected: list[str] = field(default_factory=list)
-    suppressed: list[str] = field(default_factory=list)  # erased at their request: not imported
-
-    @property
-    def summary(self) -> str:
-        return f"imported {self.new} new, {self.present} already present, {len(self.rejected)} rejected"
-
-    @property
-    def suppressed_note(self) -> str:
-        """One line naming the addresses skipped as erased, or ""."""
-        if not self.suppressed:
-            return ""
-        n = len(self.suppressed)
-        return (f"not imported: {n} address{'es' * (n != 1)} erased at their owner's request "
-                f"(suppression list): {', '.join(self.suppressed)}")
-
-
-def read_csv(path: str | Path, *, special_use: bool = False) -> tuple[list[tuple[str, str, str]], list[str]]:
-    """Read and validate a subscriber CSV without touching the database (``special_use``:
-    see :func:`normalize_email`).
-
-    Returns the good rows as ``(email, email_key, name)`` (first occurrence of each address)
-    and the rejected rows as ``FILE:LINE: reason``. Line numbers are those of the file (the
-    header is line 1; a quoted field spanning lines counts from its row's first line).
-    Raises :class:`InputError` for a file that cannot be read as CSV or has no ``email`` column.
-    """
-    path = Path(path)
-    try:
-        # undecodable bytes stay in the text as lone surrogates, so that the row holding one is
-        # reported by its own line number (a decoding error would name the line read ahead)
-        handle = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-
-    good: list[tuple[str, str, str]] = []
-    rejected: list[str] = []
-    first_line: dict[str, int] = {}
-    with handle:
-        reader = csv.reader(handle)
-        line = 1
-        try:
-            header = next(reader, None)
-            if header is None:
-                raise InputError(f"{path}: empty file, expected a header row with an 'email' column")
-            _check_text(header, path, 1)
-            names = [h.strip().lower() for h in header]
-            if "email" not in names:
-                raise InputError(f"{path}:1: no 'email' column in the header row")
-            email_col = names.index("email")
-            name_col = names.index("name") if "name" in names else None
-            line = reader.line_num + 1
-            for row in reader:
-                start, line = line, reader.line_num + 1
-                if not row or all(not cell.strip() for cell in row):
-                    continue  # blank line
-                _check_text(row, path, start)
-                row = [restore(cell) for cell in row]
-                raw = row[email_col] if email_col < len(row) else ""
-                try:
-                    normalized = normalize_email(raw, special_use=special_use)
-                except ValueError as exc:
-                    rejected.append(f"{path}:{start}: {exc}")
-                    continue
-                key = email_key(normalized)
-                if key in first_line:
-                    rejected.append(f"{path}:{start}: duplicate of line {first_line[key]} ({normalized})")
-                    continue
-                first_line[key] = start
-                name = row[name_col] if name_col is not None and name_col < len(row) else ""
-                good.append((normalized, key, clean_name(name)))
-        except csv.Error as exc:
-            raise InputError(f"{path}:{line}: not a readable CSV file: {exc}") from None
-    return good, rejected
-
-
-_UNDECODED = re.compile("[\udc80-\udcff]")
-
-
-def _check_text(row: list[str], path: Path, line: int) -> None:
-    """InputError naming ``line`` when the row holds a NUL or bytes that are not UTF-8."""
-    text = "".join(row)
-    if "\0" in text:
-        raise InputError(f"{path}:{line}: NUL byte: not a CSV text file")
-    if _UNDECODED.search(text):
-        raise InputError(f"{path}:{line}: not UTF-8 text: not a CSV file (save it as UTF-8)")
-
-
-def import_rows(
-    conn: Connection, rows: list[tuple[str, str, str]], *, now: datetime | None = None
-) -> ImportReport:
-    """Insert ``(email, email_key, name)`` rows in one transaction (consent ``import``); the
-    report counts new, present and renamed rows and names the suppressed ones, not imported.
-
-    Existing addresses keep their status (an unsubscribed one stays unsubscribed) and their
-    stored spelling; a non-empty, different name replaces the stored name.
-    """
-    stamp = to_db_time(now or now_utc())
-    with transaction(conn):
-        held = suppression.suppressed_among(conn, (key for _, key, _ in rows)) if suppression.count(conn) else set()
-        if held:
-            known = {r[0] for r in conn.execute(
-                f"SELECT email_key FROM subscribers WHERE email_key IN ({', '.join('?' * len(held))})",
-                list(held))}
-            held -= known
-        new = conn.executemany(
-            "INSERT INTO subscribers (email, email_key, name, status, subscribed_at, key,"
-            " consent_source, consent_at) VALUES (?, ?, ?, 'active', ?, ?, 'import', ?)"
-            " ON CONFLICT (email_key) DO NOTHING",
-            ((email, key, name, stamp, new_key(), stamp) for email, key, name in rows if key not in held),
-        ).rowcount
-        renamed = conn.executemany(
-            "UPDATE subscribers SET name = ? WHERE email_key = ? AND name != ?",
-            ((name, key, name) for _, key, name in rows if name),
-        ).rowcount
-    skipped = [email for email, key, _ in rows if key in held]
-    return ImportReport(new=new, present=len(rows) - new - len(skipped), renamed=renamed, suppressed=skipped)
-
-
-def import_csv(conn: Connection, path: str | Path, *, now: datetime | None = None,
-               special_use: bool = False) -> ImportReport:
-    """Validate and import a subscriber CSV (see :func:`read_csv` and :func:`import_rows`)."""
-    good, rejected = read_csv(path, special_use=special_use)
-    report = import_rows(conn, good, now=now)
-    report.rejected = rejected
-    return report

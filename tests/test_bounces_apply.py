@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from newsletter import subscriber_import
 from newsletter import issues, subscribers as subs
 from newsletter.bounces.apply import Rules, apply, kept_message, kept_messages
 from newsletter.bounces.events import record_refusal
@@ -93,7 +94,7 @@ def test_a_complaint_makes_the_subscriber_complained_even_after_unsubscribing(co
     assert outcome.changed == [("judy@example-isp.net", "complained")]
     assert "complaint" in outcome.line
     # a re-import never brings them back
-    subs.import_rows(conn, [("judy@example-isp.net", "judy@example-isp.net", "Judy")])
+    subscriber_import.import_rows(conn, [("judy@example-isp.net", "judy@example-isp.net", "Judy")])
     assert status(conn, "judy@example-isp.net") == "complained"
 
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from newsletter import subscriber_import
 from newsletter import issues as iss
 from newsletter import subscribers as subs
 from newsletter.errors import InputError
@@ -30,7 +31,7 @@ def content(tmp_path):
 
 
 def add_subscribers(conn, n: int) -> None:
-    subs.import_rows(conn, [(f"r{i}@example.com", f"r{i}@example.com", "") for i in range(n)])
+    subscriber_import.import_rows(conn, [(f"r{i}@example.com", f"r{i}@example.com", "") for i in range(n)])
 
 
 def put_delivery(conn, issue_id: int, email: str, state: str, error: str | None = None, retry_at=None):

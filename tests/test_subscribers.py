@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsletter import subscriber_import
 from newsletter import subscribers as subs
 from newsletter.errors import InputError
 from newsletter.store import connect
@@ -95,8 +96,8 @@ def test_reimport_is_idempotent_and_unsubscribed_stays_unsubscribed(tmp_path):
 def test_reimport_updates_a_changed_name_only(conn, tmp_path):
     first = write(tmp_path / "a.csv", "email,name\na@example.com,Ann\nb@example.com,Bob\n")
     second = write(tmp_path / "b.csv", "email,name\nA@example.com,Ann Lee\nb@example.com,\n")
-    subs.import_csv(conn, first)
-    report = subs.import_csv(conn, second)
+    subscriber_import.import_csv(conn, first)
+    report = subscriber_import.import_csv(conn, second)
     assert (report.new, report.present, report.renamed) == (0, 2, 1)
     assert subs.find(conn, "a@example.com").name == "Ann Lee"
     assert subs.find(conn, "b@example.com").name == "Bob"  # an empty name never erases one
@@ -170,7 +171,7 @@ def test_names_are_one_line_and_addresses_need_no_smtputf8(conn):
 
 
 def test_iteration_is_batched_in_id_order_without_loading_everything(conn):
-    subs.import_rows(conn, [(f"u{i}@example.com", f"u{i}@example.com", "") for i in range(25)])
+    subscriber_import.import_rows(conn, [(f"u{i}@example.com", f"u{i}@example.com", "") for i in range(25)])
     subs.remove(conn, "u3@example.com")
     seen = [s.email for s in subs.iter_subscribers(conn, "active", batch=4)]
     assert seen == [f"u{i}@example.com" for i in range(25) if i != 3]
@@ -206,10 +207,11 @@ def test_an_international_domain_is_stored_so_that_it_can_be_mailed(config, conn
     from smtpserver import Recorder, smtp_server
 
     path = write(tmp_path / "idn.csv", "email,name\nAnna@Bücher.DE,Anna\nanna@xn--bcher-kva.de,Again\nben@example.com,Ben\n")
-    good, rejected = subs.read_csv(path)
-    assert [g[0] for g in good] == ["Anna@xn--bcher-kva.de", "ben@example.com"]
+    rejected = []
+    report = subscriber_import.import_csv(conn, path, on_reject=rejected.append)
     assert rejected == [f"{path}:3: duplicate of line 2 (anna@xn--bcher-kva.de)"]
-    subs.import_rows(conn, good)
+    assert (report.new, report.rejected) == (2, 1)
+    assert [s.email for s in subs.iter_subscribers(conn)] == ["Anna@xn--bcher-kva.de", "ben@example.com"]
     assert subs.find(conn, "anna@bücher.de").email == "Anna@xn--bcher-kva.de"
     with smtp_server(Recorder()) as (port, server):
         config["smtp"].update(backend="smtp", host="127.0.0.1", port=port, security="none", connections=1)
@@ -239,9 +241,45 @@ def test_export_neutralises_spreadsheet_formulas_and_import_reads_them_back(conn
     assert rows[-1]["email"] == "'=cmd|'/Ccalc'!A0@example.com"
 
     exported = write(tmp_path / "export.csv", out.getvalue())
-    good, rejected = subs.read_csv(exported)
-    assert rejected == []
-    assert [(email, name) for email, _, name in good] == [
+    rows = list(subscriber_import.read_rows(exported))
+    assert [reason for *_, reason in rows] == [None] * len(rows)
+    assert [(email, name) for _, email, _, name, _ in rows] == [
         *((f"reader{n}@example.com", name) for n, name in enumerate(FORMULAS)),
         ("=cmd|'/Ccalc'!A0@example.com", "Plain Name"),
     ]
+
+
+def test_an_import_holds_a_batch_in_memory_not_the_file(conn, monkeypatch):
+    """The rows go through the database a batch at a time: the memory an import needs does
+    not grow with the file (20,000 rows held at once would take several MB)."""
+    import tracemalloc
+
+    monkeypatch.setattr(subscriber_import, "BATCH", 500)
+    rows = ((f"reader{i}@example.com", f"reader{i}@example.com", f"Reader {i}") for i in range(20_000))
+    tracemalloc.start()
+    try:
+        report = subscriber_import.import_rows(conn, rows)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (report.new, subs.count(conn)) == (20_000, 20_000)
+    assert peak < 1_500_000, f"{peak:,} bytes"
+
+
+def test_reading_a_file_leaves_the_list_open_to_others(config, conn):
+    """While an import reads and checks its file, another program adds subscribers (the
+    database's write lock is taken only to merge); an address both add counts as present."""
+    other = connect(config)
+    added = []
+
+    def rows():
+        for i in range(3000):
+            if i == 1500:  # half the file read: someone signs up, with an address the file has later
+                added.append(subs.add(other, "reader2000@example.com")[1])
+                added.append(subs.add(other, "elsewhere@example.com")[1])
+            yield f"reader{i}@example.com", f"reader{i}@example.com", ""
+
+    report = subscriber_import.import_rows(conn, rows())
+    assert added == ["added", "added"]
+    assert (report.new, report.present) == (2999, 1)
+    assert subs.count(conn) == 3001

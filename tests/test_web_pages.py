@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from newsletter import subscriber_import
 from newsletter import create_app, issues, store, subscribers
 from newsletter.config import load_config
 from newsletter.web import darkmode, sending
@@ -229,7 +230,7 @@ def test_send_now_from_an_app_with_overrides_sends_that_apps_issue(tmp_path, mon
 def test_subscribers_add_search_paginate_remove(site):
     app, client, config = site
     conn = store.connect(config)
-    subscribers.import_rows(conn, [(f"user{n:03}@example.com", f"user{n:03}@example.com", f"User {n}")
+    subscriber_import.import_rows(conn, [(f"user{n:03}@example.com", f"user{n:03}@example.com", f"User {n}")
                                    for n in range(60)])
     post(client, "/subscribers", {"email": "Zed@Example.com", "name": "Zed Zebra"})
     post(client, "/subscribers", {"email": "not an address"})

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.utils import secure_filename
 
 from ... import subscribers as subscriber_list
-from ... import suppression, urls
+from ... import subscriber_import, suppression, urls
 from ...errors import InputError
 from ...states import RESUBSCRIBABLE, ConsentSource, SubscriberStatus
 from ..db import get_db
@@ -19,6 +19,8 @@ from .common import config
 bp = Blueprint("subscribers", __name__)
 
 PAGE_SIZE = 50
+#: rejected rows an import's report page lists (the rest are counted)
+REJECTIONS_SHOWN = 1000
 OUTCOMES = {
     "added": "Added {email}.",
     "exists": "{email} is already subscribed.",
@@ -108,13 +110,18 @@ def import_csv():
     with tempfile.TemporaryDirectory(prefix="newsletter-import-") as folder:
         path = Path(folder) / (secure_filename(upload.filename) or "upload.csv")
         upload.save(path)
+        rejected: list[str] = []
+
+        def keep(line: str) -> None:
+            if len(rejected) < REJECTIONS_SHOWN:
+                rejected.append(_strip(line, folder))
+
         try:
-            report = subscriber_list.import_csv(get_db(), path,
-                                                special_use=config()["newsletter"]["special_use_domains"])
+            report = subscriber_import.import_csv(get_db(), path, on_reject=keep,
+                                                  special_use=config()["newsletter"]["special_use_domains"])
         except InputError as exc:
             flash(f"Nothing imported: {_strip(str(exc), folder)}", "error")
             return redirect(url_for("subscribers.index"))
-    rejected = [_strip(line, folder) for line in report.rejected]
     return render_template("web/import_report.html", report=report, rejected=rejected, name=path.name)
 
 
