@@ -1,16 +1,17 @@
-"""The two databases every benchmark measures: an SQLite file, and a PostgreSQL database of a
+"""The two databases every benchmark measures: SQLite files, and PostgreSQL databases of a
 throwaway cluster started as the tests start theirs (``tests/pgserver.py``), but with
 PostgreSQL's default durability (fsync on), as a real server runs.
 
-    with databases(tmp) as targets:
-        for target in targets:          # Target("SQLite", ...), then Target("PostgreSQL", ...)
-            config = target.config(tmp / target.name)
+    with databases() as targets:
+        for target in targets:                       # SQLite, then PostgreSQL
+            settings = target.new_database(folder)   # a fresh, empty [database] table
 
 Without PostgreSQL's binaries only SQLite is measured, and a line says how to install them.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,26 +25,28 @@ import pgserver  # noqa: E402  (tests/pgserver.py, found through the path above)
 
 @dataclass
 class Target:
-    """One database to measure: ``url`` empty for SQLite (a file under the given folder)."""
+    """One database engine to measure; ``cluster`` is None for SQLite."""
 
     name: str
-    url: str = ""
+    cluster: pgserver.Cluster | None = None
 
-    def settings(self, folder: Path) -> dict:
-        """The ``[database]`` settings of this target, its SQLite file under ``folder``."""
+    def new_database(self, folder: Path) -> dict:
+        """The ``[database]`` settings of a fresh database: an SQLite file in ``folder``
+        (created), or a new PostgreSQL database."""
         folder.mkdir(parents=True, exist_ok=True)
-        return {"path": str(folder / "bench.db"), "url": self.url}
+        url = self.cluster.new_database() if self.cluster else ""
+        return {"path": str(folder / "bench.db"), "url": url}
 
-    def toml(self, folder: Path) -> str:
-        """The same as a config file's ``[database]`` table."""
-        values = self.settings(folder)
-        return f'[database]\npath = "{values["path"]}"\nurl = "{values["url"]}"\n'
+
+def toml(settings: dict) -> str:
+    """``settings`` as a config file's ``[database]`` table."""
+    return "[database]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in settings.items())
 
 
 @contextlib.contextmanager
 def databases(only: str = "") -> Iterator[list[Target]]:
-    """SQLite and (when its binaries are installed) a fresh PostgreSQL database per call of
-    ``new_postgres``; ``only`` ("sqlite" or "postgresql") keeps one of them."""
+    """SQLite and, when its binaries are installed, PostgreSQL; ``only`` ("sqlite" or
+    "postgresql") keeps one of them. The cluster is stopped and removed at the end."""
     cluster = None
     targets = [Target("SQLite")] if only in ("", "sqlite") else []
     if only in ("", "postgresql"):
@@ -53,7 +56,7 @@ def databases(only: str = "") -> Iterator[list[Target]]:
         else:
             cluster = pgserver.Cluster(binaries, durable=True)
             cluster.start()
-            targets.append(Target("PostgreSQL", cluster.new_database()))
+            targets.append(Target("PostgreSQL", cluster))
     try:
         yield targets
     finally:

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from databases import ROOT, databases
+from databases import ROOT, databases, toml
 
 GOAL_SECONDS, GOAL_MB = 10.0, 150.0
 
@@ -55,7 +55,7 @@ def main() -> int:
         write_csv(csv_path, rows)
         for target in targets:
             config = tmp / f"{target.name}.toml"
-            config.write_text(target.toml(tmp / target.name))
+            config.write_text(toml(target.new_database(tmp / target.name)))
             for label in ("first import", "re-import"):
                 wall, cpu, peak, out = run(config, csv_path)
                 print(f"{target.name:10} {label:12}: {rows:,} rows in {wall:.2f} s ({rows / wall:,.0f} rows/s,"

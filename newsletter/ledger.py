@@ -28,7 +28,7 @@ from typing import Callable
 
 from .bounces.events import record_refusal
 from .states import DeliveryState, IssueState, SubscriberStatus
-from .store import Connection, now_utc, to_db_time, transaction
+from .store import Connection, analyze, now_utc, to_db_time, transaction
 
 #: waits before the 2nd, 3rd, ... attempt of a delivery that got a temporary failure
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3), timedelta(hours=6))
@@ -145,6 +145,7 @@ def create_rows(conn: Connection, issue_id: int, message_id: Callable[[int, int]
     once the issue is cancelled (a cancel drops pending rows: none may appear after it)."""
     stamp = to_db_time(now_utc())
     top = conn.execute("SELECT coalesce(max(id), 0) FROM subscribers").fetchone()[0]
+    created = 0
     for low in range(0, top, CREATE_STEP):
         with transaction(conn):
             if conn.dialect == "postgresql":  # a concurrent cancel waits for this, or this for it
@@ -155,11 +156,13 @@ def create_rows(conn: Connection, issue_id: int, message_id: Callable[[int, int]
                 "AND EXISTS (SELECT 1 FROM issues WHERE id = ? AND state != ?)",
                 (SubscriberStatus.ACTIVE, low, low + CREATE_STEP, issue_id, issue_id, IssueState.CANCELLED),
             )]
-            conn.executemany(
+            created += conn.executemany(
                 "INSERT INTO deliveries (issue_id, subscriber_id, state, attempts, message_id, updated_at) "
                 "VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING",
                 ((issue_id, sid, DeliveryState.PENDING, message_id(issue_id, sid), stamp) for sid in missing),
-            )
+            ).rowcount
+    if created:
+        analyze(conn, "deliveries")  # each claim must find its row by key, not among every pending one
     drop_departed(conn, issue_id)
 
 
@@ -203,16 +206,26 @@ def due_batch(conn: Connection, issue_id: int, now: datetime, after: int, size: 
     return [Due(*row) for row in rows]
 
 
-def reserve(conn: Connection, issue_id: int, now: datetime, owner: int, size: int) -> list[Due]:
+def reserve(conn: Connection, issue_id: int, now: datetime, owner: int, size: int, after: int = 0) -> list[Due]:
     """PostgreSQL: up to ``size`` due deliveries nobody live holds, now held by ``owner``, in
-    subscriber order; rows other senders are reserving at the same moment are skipped."""
+    subscriber order after subscriber ``after`` (so that each reservation starts where the
+    last one ended instead of passing every row sent so far), then, if that was the end,
+    from the start again (rows a sender that died, or ended, left behind); rows other
+    senders are reserving at the same moment are skipped."""
+    found = _reserve(conn, issue_id, now, owner, size, after)
+    if len(found) < size and after:
+        found += _reserve(conn, issue_id, now, owner, size - len(found), 0)
+    return found
+
+
+def _reserve(conn: Connection, issue_id: int, now: datetime, owner: int, size: int, after: int) -> list[Due]:
     rows = conn.execute(
         "UPDATE deliveries d SET owner = ? FROM subscribers s "
         "WHERE s.id = d.subscriber_id AND d.issue_id = ? AND d.subscriber_id IN ("
-        f"  SELECT d.subscriber_id {_DUE} AND {_orphaned(conn, 'd.owner')}"
+        f"  SELECT d.subscriber_id {_DUE} AND d.subscriber_id > ? AND s.id > ? AND {_orphaned(conn, 'd.owner')}"
         "   ORDER BY d.subscriber_id LIMIT ? FOR UPDATE OF d SKIP LOCKED"
         ") RETURNING d.subscriber_id, s.email, s.name, s.key, d.attempts",
-        (owner, issue_id, issue_id, to_db_time(now), size),
+        (owner, issue_id, issue_id, to_db_time(now), after, after, size),
     ).fetchall()
     return sorted((Due(*row) for row in rows), key=lambda due: due.subscriber_id)
 
@@ -311,7 +324,7 @@ class Ledger:
         subscriber ``after`` (SQLite), or reserved for this sender (PostgreSQL)."""
         with self.lock:
             if self.conn.dialect == "postgresql":
-                return reserve(self.conn, self.issue_id, self.clock(), self.owner, size)
+                return reserve(self.conn, self.issue_id, self.clock(), self.owner, size, after)
             return due_batch(self.conn, self.issue_id, self.clock(), after, size)
 
     def release(self) -> None:
@@ -330,33 +343,53 @@ class Ledger:
             return held_by_others(self.conn, self.issue_id, self.clock(), self.owner)
 
     def _write(self, batch: list[_Request]) -> None:
+        """One transaction for a batch of hand-ins: their outcomes, then their claims. On
+        PostgreSQL its statements go out together (one round trip, not one each)."""
         stamp = to_db_time(now_utc())
-        with transaction(self.conn):
-            for request in batch:
-                if request.outcome is not None:
-                    self._store(stamp, request.outcome)
-            for request in batch:
-                request.claimed = request.claim is not None and not self.stopped() and self.conn.execute(
-                    "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ?, owner = ? "
-                    "WHERE issue_id = ? AND subscriber_id = ? AND state = ? AND EXISTS "
-                    "(SELECT 1 FROM subscribers WHERE id = ? AND status = ?)",
-                    (DeliveryState.SENDING, stamp, self.owner, self.issue_id, request.claim,
-                     DeliveryState.PENDING, request.claim, SubscriberStatus.ACTIVE),
-                ).rowcount == 1
+        with self.conn.pipeline(), transaction(self.conn):
+            self._store(stamp, [request.outcome for request in batch if request.outcome is not None])
+            claims = [] if self.stopped() else [
+                (request, self._claim(stamp, request.claim)) for request in batch if request.claim is not None
+            ]
+        for request, cursor in claims:
+            request.claimed = cursor.rowcount == 1
         for request in batch:
             request.done = True
             if request.outcome is not None:
                 self.on_written()
 
-    def _store(self, stamp: str, outcome: Outcome) -> None:
-        state, error, next_attempt = decide(outcome, self.clock())
-        if outcome.result == Result.REFUSED:  # the subscriber becomes bounced with this write
-            record_refusal(self.conn, outcome.subscriber_id, self.issue_id, outcome.error)
-        self.on_record(outcome, state)
-        undo_claim = 1 if outcome.result == Result.NOT_TRIED else 0  # the attempt was never made
-        self.conn.execute(
-            "UPDATE deliveries SET state = ?, attempts = attempts - ?, last_error = ?, next_attempt_at = ?, "
-            "updated_at = ? WHERE issue_id = ? AND subscriber_id = ?",
-            (state, undo_claim, error, to_db_time(next_attempt) if next_attempt else None, stamp,
-             self.issue_id, outcome.subscriber_id),
+    def _store(self, stamp: str, outcomes: list[Outcome]) -> None:
+        """Write ``outcomes``: every message sent in one statement, the others one by one."""
+        sent = []
+        for outcome in outcomes:
+            state, error, next_attempt = decide(outcome, self.clock())
+            self.on_record(outcome, state)
+            if outcome.result == Result.SENT:
+                sent.append(outcome.subscriber_id)
+                continue
+            if outcome.result == Result.REFUSED:  # the subscriber becomes bounced with this write
+                record_refusal(self.conn, outcome.subscriber_id, self.issue_id, outcome.error)
+            undo_claim = 1 if outcome.result == Result.NOT_TRIED else 0  # the attempt was never made
+            self.conn.execute(
+                "UPDATE deliveries SET state = ?, attempts = attempts - ?, last_error = ?, next_attempt_at = ?, "
+                "updated_at = ? WHERE issue_id = ? AND subscriber_id = ?",
+                (state, undo_claim, error, to_db_time(next_attempt) if next_attempt else None, stamp,
+                 self.issue_id, outcome.subscriber_id),
+            )
+        if sent:
+            self.conn.execute(
+                "UPDATE deliveries SET state = ?, last_error = NULL, next_attempt_at = NULL, updated_at = ? "
+                f"WHERE issue_id = ? AND subscriber_id IN ({', '.join('?' * len(sent))})",
+                (DeliveryState.SENT, stamp, self.issue_id, *sent),
+            )
+
+    def _claim(self, stamp: str, subscriber_id: int):
+        """Claim this subscriber's delivery if it is still pending and they are still active;
+        the statement's cursor (``rowcount`` 1 when claimed, once the transaction is over)."""
+        return self.conn.execute(
+            "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ?, owner = ? "
+            "WHERE issue_id = ? AND subscriber_id = ? AND state = ? AND EXISTS "
+            "(SELECT 1 FROM subscribers WHERE id = ? AND status = ?)",
+            (DeliveryState.SENDING, stamp, self.owner, self.issue_id, subscriber_id, DeliveryState.PENDING,
+             subscriber_id, SubscriberStatus.ACTIVE),
         )

@@ -8,6 +8,7 @@ every open from the same list (:mod:`migrations`). Times are stored as UTC ISO-8
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from datetime import datetime, timezone
@@ -29,6 +30,10 @@ class SqliteConnection(sqlite3.Connection):
 
     dialect = "sqlite"
     begin = "BEGIN IMMEDIATE"  # take the write lock at the start: writers queue, never deadlock
+
+    def pipeline(self) -> contextlib.AbstractContextManager:
+        """Nothing to do: SQLite has no round trips (see :meth:`postgres.PgConnection.pipeline`)."""
+        return contextlib.nullcontext()
 
 
 #: what every function taking ``conn`` accepts, and the rows its queries return
@@ -241,6 +246,14 @@ def bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: It
                 copy.write_row(row)
         return
     conn.executemany(f"INSERT INTO {table} ({listed}) VALUES ({', '.join('?' * len(columns))})", rows)
+
+
+def analyze(conn: Connection, table: str) -> None:
+    """After adding many rows to ``table``: PostgreSQL's planner gets fresh statistics (until
+    autovacuum comes by it would think the table as small as it was, and may pick an index
+    that scans every new row). SQLite's planner keeps no statistics: nothing to do."""
+    if conn.dialect == "postgresql":
+        conn.execute(f"ANALYZE {table}")
 
 
 class transaction:

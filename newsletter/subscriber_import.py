@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator
 from . import suppression
 from .csvcells import restore
 from .errors import InputError
-from .store import Connection, bulk_insert, now_utc, to_db_time, transaction
+from .store import Connection, analyze, bulk_insert, now_utc, to_db_time, transaction
 from .subscribers import clean_name, email_key, new_keys, normalize_email
 
 #: (line, email, email_key, name, reason): a good row has no reason, a rejected one only a reason
@@ -241,5 +241,7 @@ def _merge(conn: Connection, stamp: str, hashed: bool) -> ImportReport:
             (stamp, stamp),
         ).rowcount
         staged = conn.execute(f"SELECT count(*) FROM {STAGING} WHERE {good}").fetchone()[0]
+    if new:
+        analyze(conn, "subscribers")
     held = [r[0] for r in conn.execute(f"SELECT email FROM {STAGING} WHERE held = 1 ORDER BY line")] if hashed else []
     return ImportReport(new=new, present=staged - new - len(held), renamed=renamed, suppressed=held)
