@@ -23,6 +23,7 @@ Nothing here loads the subscriber list whole: reads go in id-ordered batches, co
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import secrets
@@ -397,15 +398,26 @@ def search(
     return [Subscriber.from_row(r) for r in rows], total
 
 
-def export_csv(conn: Connection, out) -> int:
-    """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``; returns the
-    count. Cells a spreadsheet would run as formulas start with ``'`` (:mod:`csvcells`)."""
-    writer = csv.writer(out, lineterminator="\n")
+def export_csv(conn: Connection, out) -> None:
+    """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``, a batch
+    at a time (see :func:`export_chunks`)."""
+    for chunk in export_chunks(conn):
+        out.write(chunk)
+
+
+def export_chunks(conn: Connection, *, batch: int = BATCH) -> Iterator[str]:
+    """The CSV export, streamed: the header row, then the rows of each ``batch`` subscribers
+    as one piece of text (memory holds one batch, whatever the size of the list). Cells a
+    spreadsheet would run as formulas start with ``'`` (:mod:`csvcells`)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
-    n = 0
-    for sub in iter_subscribers(conn):
+    for n, sub in enumerate(iter_subscribers(conn, batch=batch), 1):
         row = [sub.email, sub.name, sub.status, sub.subscribed_at, sub.unsubscribed_at or "",
                sub.consent_source or "", sub.consent_at or "", sub.confirmed_at or "", sub.consent_ip or ""]
         writer.writerow([neutralise(cell) for cell in row])
-        n += 1
-    return n
+        if n % batch == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -1,17 +1,19 @@
 """Subscribers: search by text and status, pages, the consent record, add, remove (unsubscribe),
-resubscribe on request, CSV upload, and the signup form snippet for a website."""
+resubscribe on request, CSV upload and download, and the signup form snippet for a website."""
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context,
+                   url_for)
 from werkzeug.utils import secure_filename
 
 from ... import subscribers as subscriber_list
 from ... import subscriber_import, suppression, urls
 from ...errors import InputError
 from ...states import RESUBSCRIBABLE, ConsentSource, SubscriberStatus
+from ...store import now_utc
 from ..db import get_db
 from ..numbers import page_number
 from .common import config
@@ -59,6 +61,21 @@ def index():
         snippet=render_template("public/snippet.html", action=urls.subscribe_url(config()),
                                 newsletter=config()["newsletter"]["name"]),
         signup_page=urls.subscribe_url(config()),
+    )
+
+
+@bp.get("/subscribers/export.csv")
+def export():
+    """Every subscriber as CSV (the columns of ``subscribers export``), streamed: the response
+    is written a batch of subscribers at a time, whatever the size of the list."""
+    def chunks():  # the database is opened as the response is written (the view's is closed by then)
+        yield from subscriber_list.export_chunks(get_db())
+
+    stamp = now_utc().strftime("%Y-%m-%d")
+    return Response(
+        stream_with_context(chunks()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="subscribers-{stamp}.csv"'},
     )
 
 
