@@ -105,7 +105,8 @@ def bench_config(database: dict, port: int, folder: Path):
             "database": database,
             "smtp": {"backend": "smtp", "host": "127.0.0.1", "port": port, "security": "none",
                      "connections": CONNECTIONS, "outbox": str(folder / "outbox")},
-            "newsletter": {"base_url": "https://news.example.org"},
+            "newsletter": {"base_url": "https://news.example.org", "sender": "Bench <news@example.org>",
+                           "postal_address": "1 Bench Street, Benchville"},
         },
         environ={"NEWSLETTER_SECRET_KEY": "bench"},
     )

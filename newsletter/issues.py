@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 
-from . import snapshots
+from . import snapshots, tallies
 from .compose import RenderedIssue, render_issue, subject_line
 from .config import Config
 from .content import Article, resolve, slug_for
@@ -425,25 +425,22 @@ def last_activity(conn: Connection, issue_id: int, now: datetime) -> datetime | 
 
 
 def delivery_counts(conn: Connection, issue: Issue) -> dict[DeliveryState, int]:
-    """Counts per :data:`~states.SHOWN_DELIVERY_STATES` for an issue, counted in SQL.
+    """Counts per :data:`~states.SHOWN_DELIVERY_STATES` for an issue, from the kept counts
+    (:mod:`tallies`).
 
-    Pending includes deliveries waiting for a retry, those in flight, and - while the issue
-    can still go out - active subscribers who have no delivery row yet.
+    Pending includes deliveries waiting for a retry (of subscribers still active), those in
+    flight, and - while the issue can still go out - active subscribers who have no delivery
+    row yet.
     """
     counts = dict.fromkeys(SHOWN_DELIVERY_STATES, 0)
-    for state, n in conn.execute(
-        "SELECT d.state, count(*) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
-        " WHERE d.issue_id = ? AND (d.state != ? OR s.status = ?) GROUP BY d.state",
-        (issue.id, DeliveryState.PENDING, SubscriberStatus.ACTIVE),
-    ):
-        state = DeliveryState(state)
+    tally = tallies.delivery_tally(conn, issue.id)
+    for (state, active), n in tally.items():
+        if state == DeliveryState.PENDING and not active:
+            continue  # they left: not going out
         counts[DeliveryState.PENDING if state == DeliveryState.SENDING else state] += n
     if issue.state in OPEN:
-        counts[DeliveryState.PENDING] += conn.execute(
-            "SELECT count(*) FROM subscribers s WHERE s.status = ? AND NOT EXISTS"
-            " (SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.subscriber_id = s.id)",
-            (SubscriberStatus.ACTIVE, issue.id),
-        ).fetchone()[0]
+        reached = sum(n for (_, active), n in tally.items() if active)
+        counts[DeliveryState.PENDING] += tallies.subscriber_count(conn, SubscriberStatus.ACTIVE) - reached
     elif issue.state == IssueState.CANCELLED:
         counts[DeliveryState.PENDING] = 0  # never going out
     return counts

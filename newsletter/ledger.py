@@ -28,7 +28,7 @@ from typing import Callable
 
 from .bounces.events import record_refusal
 from .states import DeliveryState, IssueState, SubscriberStatus
-from .store import Connection, analyze, now_utc, to_db_time, transaction
+from .store import Connection, analyze, bulk_insert, now_utc, to_db_time, transaction
 
 #: waits before the 2nd, 3rd, ... attempt of a delivery that got a temporary failure
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3), timedelta(hours=6))
@@ -156,11 +156,12 @@ def create_rows(conn: Connection, issue_id: int, message_id: Callable[[int, int]
                 "AND EXISTS (SELECT 1 FROM issues WHERE id = ? AND state != ?)",
                 (SubscriberStatus.ACTIVE, low, low + CREATE_STEP, issue_id, issue_id, IssueState.CANCELLED),
             )]
-            created += conn.executemany(
-                "INSERT INTO deliveries (issue_id, subscriber_id, state, attempts, message_id, updated_at) "
-                "VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING",
-                ((issue_id, sid, DeliveryState.PENDING, message_id(issue_id, sid), stamp) for sid in missing),
-            ).rowcount
+            # the rows are missing and stay so until this commits (the send lock on SQLite, the
+            # issue's row lock on PostgreSQL): one COPY, so that the counts' trigger runs once
+            bulk_insert(conn, "deliveries", ("issue_id", "subscriber_id", "state", "attempts", "message_id",
+                                             "updated_at"),
+                        ((issue_id, sid, DeliveryState.PENDING, 0, message_id(issue_id, sid), stamp) for sid in missing))
+            created += len(missing)
     if created:
         analyze(conn, "deliveries")  # each claim must find its row by key, not among every pending one
     drop_departed(conn, issue_id)

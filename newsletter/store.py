@@ -278,14 +278,15 @@ class transaction:
 def rollback(conn: Connection) -> None:
     """Undo the open transaction, if any: after an I/O error or a full disk SQLite has already
     rolled it back, and a second ROLLBACK would hide that error behind its own."""
-    if _in_transaction(conn):
+    if in_transaction(conn):
         try:
             conn.execute("ROLLBACK")
         except database_errors():
             pass  # the error being handled is the one to report
 
 
-def _in_transaction(conn: Connection) -> bool:
+def in_transaction(conn: Connection) -> bool:
+    """Whether a transaction is open on ``conn``."""
     if conn.dialect == "sqlite":
         return conn.in_transaction
     from psycopg.pq import TransactionStatus

@@ -35,7 +35,7 @@ from typing import Iterator
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
-from . import suppression
+from . import suppression, tallies
 from .csvcells import neutralise
 from .errors import InputError
 from .signing import SubscriberRef
@@ -69,7 +69,7 @@ class Subscriber:
 
 _FIELDS = ("id", "email", "name", "status", "subscribed_at", "unsubscribed_at", "key",
            "consent_source", "consent_at", "consent_ip", "confirmed_at")
-_COLUMNS = ", ".join(_FIELDS)
+COLUMNS = ", ".join(_FIELDS)
 
 
 def new_key() -> str:
@@ -167,7 +167,7 @@ def find(conn: Connection, email: str) -> Subscriber | None:
         key = email_key(normalize_email(email, special_use=True))  # only looks; adds nothing
     except ValueError:
         key = email_key(email.strip())
-    row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE email_key = ?", (key,)).fetchone()
+    row = conn.execute(f"SELECT {COLUMNS} FROM subscribers WHERE email_key = ?", (key,)).fetchone()
     return Subscriber.from_row(row) if row else None
 
 
@@ -175,7 +175,7 @@ def get(conn: Connection, subscriber_id: int) -> Subscriber | None:
     """The subscriber with this id, or None."""
     if not is_row_id(subscriber_id):
         return None
-    row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
+    row = conn.execute(f"SELECT {COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
     return Subscriber.from_row(row) if row else None
 
 
@@ -183,7 +183,7 @@ def named_by(conn: Connection, ref: SubscriberRef) -> Subscriber | None:
     """The subscriber a link names (by key; or, in an old link, by id and the address it was
     sent to), if they still exist."""
     if ref.key is not None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE key = ?", (ref.key,)).fetchone()
+        row = conn.execute(f"SELECT {COLUMNS} FROM subscribers WHERE key = ?", (ref.key,)).fetchone()
         return Subscriber.from_row(row) if row else None
     found = get(conn, ref.subscriber_id) if ref.subscriber_id is not None else None
     return found if found is not None and found.email.lower() == (ref.email or "").lower() else None
@@ -362,7 +362,7 @@ def iter_subscribers(
     while True:
         args = (last, status, batch) if status else (last, batch)
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM subscribers WHERE {where} ORDER BY id LIMIT ?", args
+            f"SELECT {COLUMNS} FROM subscribers WHERE {where} ORDER BY id LIMIT ?", args
         ).fetchall()
         if not rows:
             return
@@ -372,30 +372,8 @@ def iter_subscribers(
 
 
 def count(conn: Connection, status: str | None = None) -> int:
-    if status is None:
-        return conn.execute("SELECT count(*) FROM subscribers").fetchone()[0]
-    return conn.execute("SELECT count(*) FROM subscribers WHERE status = ?", (status,)).fetchone()[0]
-
-
-def search(
-    conn: Connection, query: str, status: str | None, *, limit: int, offset: int = 0
-) -> tuple[list[Subscriber], int]:
-    """Subscribers whose address or name contains ``query`` (any status when ``status`` is
-    None), in id order from ``offset``, at most ``limit``; and the number of matches."""
-    where, args = ["1 = 1"], []
-    if query:
-        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append("(email LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')")
-        args += [like, like]
-    if status:
-        where.append("status = ?")
-        args.append(status)
-    sql = " AND ".join(where)
-    total = conn.execute(f"SELECT count(*) FROM subscribers WHERE {sql}", args).fetchone()[0]
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM subscribers WHERE {sql} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset]
-    ).fetchall()
-    return [Subscriber.from_row(r) for r in rows], total
+    """Subscribers with ``status``, or all of them (kept counts: :mod:`tallies`)."""
+    return tallies.subscriber_count(conn, status)
 
 
 def export_csv(conn: Connection, out) -> None:

@@ -10,17 +10,17 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from werkzeug.utils import secure_filename
 
 from ... import subscribers as subscriber_list
-from ... import subscriber_import, suppression, urls
+from ... import subscriber_import, subscriber_pages, suppression, tallies, urls
 from ...errors import InputError
 from ...states import RESUBSCRIBABLE, ConsentSource, SubscriberStatus
 from ...store import now_utc
 from ..db import get_db
-from ..numbers import page_number
+from ...subscriber_pages import PAGE_SIZE, Search
+from ..numbers import form_number, page_number
 from .common import config
 
 bp = Blueprint("subscribers", __name__)
 
-PAGE_SIZE = 50
 #: rejected rows an import's report page lists (the rest are counted)
 REJECTIONS_SHOWN = 1000
 OUTCOMES = {
@@ -35,33 +35,40 @@ OUTCOMES = {
 
 @bp.get("/subscribers")
 def index():
-    query = request.args.get("q", "").strip()[:200]
-    status = request.args.get("status", "")
-    if status not in set(SubscriberStatus):
-        status = ""
-    page = page_number(request.args.get("page"))
+    search = Search(request.args.get("q", "").strip()[:200], request.args.get("status", ""))
+    if search.status not in set(SubscriberStatus):
+        search = Search(search.query)
+    number = page_number(request.args.get("page"))
     conn = get_db()
-    rows, total = subscriber_list.search(conn, query, status or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    total = subscriber_pages.matches(conn, search)
     pages = max(1, -(-total // PAGE_SIZE))
-    if page > pages:
+    if number > pages:
         abort(404)
+    rows = subscriber_pages.page(conn, search, number, total, after=_cursor("after"), before=_cursor("before"))
+    counts = tallies.subscriber_counts(conn)
     return render_template(
         "web/subscribers.html",
         rows=rows,
         total=total,
-        page=page,
+        page=number,
         pages=pages,
-        query=query,
-        status=status,
+        query=search.query,
+        status=search.status,
         statuses=list(SubscriberStatus),
         resubscribable=RESUBSCRIBABLE,
-        active=subscriber_list.count(conn, SubscriberStatus.ACTIVE),
-        everyone=subscriber_list.count(conn),
+        active=counts[SubscriberStatus.ACTIVE],
+        everyone=sum(counts.values()),
         erased=suppression.count(conn),
         snippet=render_template("public/snippet.html", action=urls.subscribe_url(config()),
                                 newsletter=config()["newsletter"]["name"]),
         signup_page=urls.subscribe_url(config()),
     )
+
+
+def _cursor(name: str) -> int | None:
+    """``?after=ID`` / ``?before=ID`` of the pager's links: where the next or previous page starts."""
+    value = request.args.get(name)
+    return form_number(value, 0) if value and value.strip() else None
 
 
 @bp.get("/subscribers/export.csv")
