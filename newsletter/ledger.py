@@ -100,13 +100,21 @@ def live_senders(conn: Connection, issue_id: int) -> list[int]:
     every issue that is sending), as ``pg_locks`` shows them; [] on SQLite."""
     if conn.dialect != "postgresql":
         return []
-    rows = conn.execute(
-        "SELECT DISTINCT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid::bigint = ?"
-        " AND l.objsubid = 2 AND l.granted AND (l.objid::bigint = 0 OR EXISTS"
-        " (SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.owner = l.objid::bigint)) ORDER BY l.pid",
-        (OWNER_LOCKS, issue_id),
+    holders = conn.execute(
+        "SELECT DISTINCT pid, objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = ?"
+        " AND objsubid = 2 AND granted", (OWNER_LOCKS,),
     ).fetchall()
-    return [row[0] for row in rows]
+    return sorted({pid for pid, owner in holders if owner == 0 or _holds_rows(conn, issue_id, owner)})
+
+
+def _holds_rows(conn: Connection, issue_id: int, owner: int) -> bool:
+    """Whether ``owner`` holds a row of the issue: looked for among the rows in flight, then
+    the pending ones (a live sender's are there, found through the state index), then all."""
+    for where in (f"state = '{DeliveryState.SENDING}' AND ", f"state = '{DeliveryState.PENDING}' AND ", ""):
+        if conn.execute(f"SELECT 1 FROM deliveries WHERE issue_id = ? AND {where}owner = ? LIMIT 1",
+                        (issue_id, owner)).fetchone():
+            return True
+    return False
 
 
 def in_flight(conn: Connection) -> dict[int, int]:
@@ -175,14 +183,6 @@ def drop_departed(conn: Connection, issue_id: int) -> None:
             "(SELECT id FROM subscribers WHERE status = ?)",
             (issue_id, DeliveryState.PENDING, SubscriberStatus.ACTIVE),
         )
-
-
-def counts(conn: Connection, issue_id: int) -> dict[DeliveryState, int]:
-    """Rows per state for an issue, every state present."""
-    found = dict(conn.execute(
-        "SELECT state, count(*) FROM deliveries WHERE issue_id = ? GROUP BY state", (issue_id,)
-    ).fetchall())
-    return {state: found.get(state, 0) for state in DeliveryState}
 
 
 _DUE = (

@@ -41,8 +41,8 @@ class Search:
             column = 'email_key COLLATE "C"' if conn.dialect == "postgresql" else "email_key"
             parts.append(f"{column} >= ?" + (f" AND {column} < ?" if high else ""))
             args += [low, high] if high else [low]
-        if self.status:
-            parts.append("status = ?")
+        if self.status:  # with an address, looked for among its matches (SQLite would read every status' row)
+            parts.append("status || '' = ?" if self.query else "status = ?")
             args.append(self.status)
         return " AND ".join(parts), args
 
