@@ -45,7 +45,7 @@ def assert_exact(conn, when: str) -> None:
     assert subscribers.count(conn) == sum(every.values()), when
 
 
-def test_counts_stay_exact_through_import_send_unsubscribe_bounce_erase(tmp_path, database_url):
+def test_counts_stay_exact_through_import_send_unsubscribe_bounce_erase(tmp_path, database_url, monkeypatch):
     handler = Recorder(rcpt_replies={"user3@example.com": "451 4.7.1 Try again later",
                                      "user5@example.com": "550 5.1.1 No such user",
                                      "user8@example.com": "554 5.7.1 Refused"},
@@ -66,6 +66,11 @@ def test_counts_stay_exact_through_import_send_unsubscribe_bounce_erase(tmp_path
         states = tallies.delivery_states(conn, first)
         assert states[DeliveryState.UNKNOWN] == 1 and states[DeliveryState.FAILED] >= 1
         assert subscribers.find(conn, "user5@example.com").status == SubscriberStatus.BOUNCED
+        listed = {state: issues.problem_deliveries(conn, first, state) for state in DeliveryState}
+        assert [row["email"] for row in listed[DeliveryState.UNKNOWN]] == ["user9@example.com"]
+        monkeypatch.setattr(issues, "_FEW", 0)  # found by walking the issue's rows instead of the state index
+        assert {state: issues.problem_deliveries(conn, first, state) for state in DeliveryState} == listed
+        monkeypatch.undo()
 
         subscribers.remove(conn, "user3@example.com")  # left with a delivery waiting for a retry
         subscribers.stop(conn, subscribers.find(conn, "user10@example.com").id, SubscriberStatus.BOUNCED)
