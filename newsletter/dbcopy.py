@@ -4,7 +4,8 @@ machine, or back. Both ends are migrated to the same schema first; the target mu
 Every table is copied, parents before the tables that refer to them, rows streamed in batches
 (constant memory), all in one transaction on the target: a failed copy leaves the target as
 empty as it was. Row counts are compared table by table afterwards. PostgreSQL's id sequences
-are moved past the copied ids, so new rows get new ids.
+are moved past the copied ids, so new rows get new ids. The kept counts (:mod:`tallies`) are
+not copied: the target's triggers count the rows as they arrive.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from .errors import InputError
-from .store import Connection, transaction
+from .store import Connection, bulk_insert, transaction
+from .tallies import TABLES as TALLIES
 
 BATCH = 5000
 
@@ -41,7 +43,7 @@ def tables(conn: Connection) -> list[str]:
             " WHERE tc.constraint_type = 'FOREIGN KEY' AND tc.table_schema = current_schema()"
         ):
             parents[child].add(parent)
-    return _parents_first(parents)
+    return [name for name in _parents_first(parents) if name not in TALLIES]
 
 
 def _parents_first(parents: dict[str, set[str]]) -> list[str]:
@@ -110,23 +112,27 @@ def copy(source: Connection, target: Connection,
 def _copy_table(source: Connection, target: Connection, name: str, shared: list[str],
                 progress: Callable[[str, int], None] | None) -> int:
     listed = ", ".join(f'"{c}"' for c in shared)
-    insert = f'INSERT INTO "{name}" ({listed}) VALUES ({", ".join("?" * len(shared))})'
     batch: list[tuple] = []
     copied = 0
     for row in _rows(source, f'SELECT {listed} FROM "{name}"'):
         batch.append(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row))
         if len(batch) == BATCH:
-            target.executemany(insert, batch)
-            copied += len(batch)
-            batch.clear()
+            copied += _write(target, name, shared, batch)
             if progress:
                 progress(name, copied)
     if batch:
-        target.executemany(insert, batch)
-        copied += len(batch)
+        copied += _write(target, name, shared, batch)
     if progress:
         progress(name, copied)
     return copied
+
+
+def _write(target: Connection, name: str, shared: list[str], batch: list[tuple]) -> int:
+    """One batch into the target (PostgreSQL: one COPY, so its triggers run once); emptied."""
+    bulk_insert(target, f'"{name}"', tuple(f'"{c}"' for c in shared), batch)
+    written = len(batch)
+    batch.clear()
+    return written
 
 
 def _advance_sequences(conn: Connection, names: list[str]) -> None:

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from . import issues, ledger
+from . import issues, ledger, tallies
 from .check.placeholders import refuse_placeholders
 from .compose import RenderedIssue
 from .config import Config
@@ -420,7 +420,7 @@ def _send_issue(conn: Connection, config: Config, issue_id: int, *, retry_unknow
     if conn.dialect == "postgresql":  # a sender that died beside this one left rows in flight
         ledger.recover_in_flight(conn)
     ledger.drop_departed(conn, issue_id)
-    rows = ledger.counts(conn, issue_id)
+    rows = tallies.delivery_states(conn, issue_id)
     report.pending = rows[DeliveryState.PENDING] + rows[DeliveryState.SENDING]
     report.unknown = rows[DeliveryState.UNKNOWN]
     if not report.pending:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePath
 
-from . import snapshots
+from . import snapshots, tallies
 from .compose import RenderedIssue, render_issue, subject_line
 from .config import Config
 from .content import Article, resolve, slug_for
@@ -429,25 +429,22 @@ def last_activity(conn: Connection, issue_id: int, now: datetime) -> datetime | 
 
 
 def delivery_counts(conn: Connection, issue: Issue) -> dict[DeliveryState, int]:
-    """Counts per :data:`~states.SHOWN_DELIVERY_STATES` for an issue, counted in SQL.
+    """Counts per :data:`~states.SHOWN_DELIVERY_STATES` for an issue, from the kept counts
+    (:mod:`tallies`).
 
-    Pending includes deliveries waiting for a retry, those in flight, and - while the issue
-    can still go out - active subscribers who have no delivery row yet.
+    Pending includes deliveries waiting for a retry (of subscribers still active), those in
+    flight, and - while the issue can still go out - active subscribers who have no delivery
+    row yet.
     """
     counts = dict.fromkeys(SHOWN_DELIVERY_STATES, 0)
-    for state, n in conn.execute(
-        "SELECT d.state, count(*) FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
-        " WHERE d.issue_id = ? AND (d.state != ? OR s.status = ?) GROUP BY d.state",
-        (issue.id, DeliveryState.PENDING, SubscriberStatus.ACTIVE),
-    ):
-        state = DeliveryState(state)
+    tally = tallies.delivery_tally(conn, issue.id)
+    for (state, active), n in tally.items():
+        if state == DeliveryState.PENDING and not active:
+            continue  # they left: not going out
         counts[DeliveryState.PENDING if state == DeliveryState.SENDING else state] += n
     if issue.state in OPEN:
-        counts[DeliveryState.PENDING] += conn.execute(
-            "SELECT count(*) FROM subscribers s WHERE s.status = ? AND NOT EXISTS"
-            " (SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.subscriber_id = s.id)",
-            (SubscriberStatus.ACTIVE, issue.id),
-        ).fetchone()[0]
+        reached = sum(n for (_, active), n in tally.items() if active)
+        counts[DeliveryState.PENDING] += tallies.subscriber_count(conn, SubscriberStatus.ACTIVE) - reached
     elif issue.state == IssueState.CANCELLED:
         counts[DeliveryState.PENDING] = 0  # never going out
     return counts
@@ -458,12 +455,23 @@ def format_counts(counts: dict[DeliveryState, int]) -> str:
     return ", ".join(f"{state} {counts[state]}" for state in SHOWN_DELIVERY_STATES)
 
 
+#: an issue's deliveries in one state up to which they are found through the state index (and
+#: sorted); past it they are common enough that walking the issue's rows in order finds the
+#: first ones at once (SQLite keeps no statistics to choose by itself)
+_FEW = 20_000
+
+
 def problem_deliveries(conn: Connection, issue_id: int, state: DeliveryState,
                        limit: int = 20) -> list[Row]:
-    """Up to ``limit`` (email, attempts, last_error) of an issue's deliveries in ``state``."""
+    """Up to ``limit`` (email, attempts, last_error) of an issue's deliveries in ``state``, in
+    subscriber order."""
+    found = tallies.delivery_states(conn, issue_id)[state]
+    if not found:
+        return []
+    index = " INDEXED BY deliveries_state" if conn.dialect == "sqlite" and found <= _FEW else ""
     return conn.execute(
-        "SELECT s.email, d.attempts, d.last_error FROM deliveries d JOIN subscribers s"
-        " ON s.id = d.subscriber_id WHERE d.issue_id = ? AND d.state = ? ORDER BY s.id LIMIT ?",
+        f"SELECT s.email, d.attempts, d.last_error FROM deliveries d{index} JOIN subscribers s"
+        " ON s.id = d.subscriber_id WHERE d.issue_id = ? AND d.state = ? ORDER BY d.subscriber_id LIMIT ?",
         (issue_id, state, limit),
     ).fetchall()
 

@@ -28,7 +28,7 @@ from typing import Callable
 
 from .bounces.events import record_refusal
 from .states import DeliveryState, IssueState, SubscriberStatus
-from .store import Connection, now_utc, to_db_time, transaction
+from .store import Connection, analyze, bulk_insert, now_utc, to_db_time, transaction
 
 #: waits before the 2nd, 3rd, ... attempt of a delivery that got a temporary failure
 BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3), timedelta(hours=6))
@@ -100,13 +100,21 @@ def live_senders(conn: Connection, issue_id: int) -> list[int]:
     every issue that is sending), as ``pg_locks`` shows them; [] on SQLite."""
     if conn.dialect != "postgresql":
         return []
-    rows = conn.execute(
-        "SELECT DISTINCT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid::bigint = ?"
-        " AND l.objsubid = 2 AND l.granted AND (l.objid::bigint = 0 OR EXISTS"
-        " (SELECT 1 FROM deliveries d WHERE d.issue_id = ? AND d.owner = l.objid::bigint)) ORDER BY l.pid",
-        (OWNER_LOCKS, issue_id),
+    holders = conn.execute(
+        "SELECT DISTINCT pid, objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = ?"
+        " AND objsubid = 2 AND granted", (OWNER_LOCKS,),
     ).fetchall()
-    return [row[0] for row in rows]
+    return sorted({pid for pid, owner in holders if owner == 0 or _holds_rows(conn, issue_id, owner)})
+
+
+def _holds_rows(conn: Connection, issue_id: int, owner: int) -> bool:
+    """Whether ``owner`` holds a row of the issue: looked for among the rows in flight, then
+    the pending ones (a live sender's are there, found through the state index), then all."""
+    for where in (f"state = '{DeliveryState.SENDING}' AND ", f"state = '{DeliveryState.PENDING}' AND ", ""):
+        if conn.execute(f"SELECT 1 FROM deliveries WHERE issue_id = ? AND {where}owner = ? LIMIT 1",
+                        (issue_id, owner)).fetchone():
+            return True
+    return False
 
 
 def in_flight(conn: Connection) -> dict[int, int]:
@@ -145,6 +153,7 @@ def create_rows(conn: Connection, issue_id: int, message_id: Callable[[int, int]
     once the issue is cancelled (a cancel drops pending rows: none may appear after it)."""
     stamp = to_db_time(now_utc())
     top = conn.execute("SELECT coalesce(max(id), 0) FROM subscribers").fetchone()[0]
+    created = 0
     for low in range(0, top, CREATE_STEP):
         with transaction(conn):
             if conn.dialect == "postgresql":  # a concurrent cancel waits for this, or this for it
@@ -155,30 +164,28 @@ def create_rows(conn: Connection, issue_id: int, message_id: Callable[[int, int]
                 "AND EXISTS (SELECT 1 FROM issues WHERE id = ? AND state != ?)",
                 (SubscriberStatus.ACTIVE, low, low + CREATE_STEP, issue_id, issue_id, IssueState.CANCELLED),
             )]
-            conn.executemany(
-                "INSERT INTO deliveries (issue_id, subscriber_id, state, attempts, message_id, updated_at) "
-                "VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING",
-                ((issue_id, sid, DeliveryState.PENDING, message_id(issue_id, sid), stamp) for sid in missing),
-            )
+            # the rows are missing and stay so until this commits (the send lock on SQLite, the
+            # issue's row lock on PostgreSQL): one COPY, so that the counts' trigger runs once
+            bulk_insert(conn, "deliveries", ("issue_id", "subscriber_id", "state", "attempts", "message_id",
+                                             "updated_at"),
+                        ((issue_id, sid, DeliveryState.PENDING, 0, message_id(issue_id, sid), stamp)
+                         for sid in missing))
+            created += len(missing)
+    if created:
+        analyze(conn, "deliveries")  # each claim must find its row by key, not among every pending one
     drop_departed(conn, issue_id)
 
 
 def drop_departed(conn: Connection, issue_id: int) -> None:
-    """Pending deliveries of people who unsubscribed are dropped: they will not be sent."""
+    """Pending deliveries of people who unsubscribed are dropped: they will not be sent.
+    (``NOT EXISTS``, each row's subscriber looked up by key: PostgreSQL runs ``NOT IN`` over a
+    million subscribers, too many to hash in its working memory, as a scan of them per row.)"""
     with transaction(conn):
         conn.execute(
-            "DELETE FROM deliveries WHERE issue_id = ? AND state = ? AND subscriber_id NOT IN "
-            "(SELECT id FROM subscribers WHERE status = ?)",
+            "DELETE FROM deliveries WHERE issue_id = ? AND state = ? AND NOT EXISTS "
+            "(SELECT 1 FROM subscribers s WHERE s.id = deliveries.subscriber_id AND s.status = ?)",
             (issue_id, DeliveryState.PENDING, SubscriberStatus.ACTIVE),
         )
-
-
-def counts(conn: Connection, issue_id: int) -> dict[DeliveryState, int]:
-    """Rows per state for an issue, every state present."""
-    found = dict(conn.execute(
-        "SELECT state, count(*) FROM deliveries WHERE issue_id = ? GROUP BY state", (issue_id,)
-    ).fetchall())
-    return {state: found.get(state, 0) for state in DeliveryState}
 
 
 _DUE = (
@@ -203,16 +210,26 @@ def due_batch(conn: Connection, issue_id: int, now: datetime, after: int, size: 
     return [Due(*row) for row in rows]
 
 
-def reserve(conn: Connection, issue_id: int, now: datetime, owner: int, size: int) -> list[Due]:
+def reserve(conn: Connection, issue_id: int, now: datetime, owner: int, size: int, after: int = 0) -> list[Due]:
     """PostgreSQL: up to ``size`` due deliveries nobody live holds, now held by ``owner``, in
-    subscriber order; rows other senders are reserving at the same moment are skipped."""
+    subscriber order after subscriber ``after`` (so that each reservation starts where the
+    last one ended instead of passing every row sent so far), then, if that was the end,
+    from the start again (rows a sender that died, or ended, left behind); rows other
+    senders are reserving at the same moment are skipped."""
+    found = _reserve(conn, issue_id, now, owner, size, after)
+    if len(found) < size and after:
+        found += _reserve(conn, issue_id, now, owner, size - len(found), 0)
+    return found
+
+
+def _reserve(conn: Connection, issue_id: int, now: datetime, owner: int, size: int, after: int) -> list[Due]:
     rows = conn.execute(
         "UPDATE deliveries d SET owner = ? FROM subscribers s "
         "WHERE s.id = d.subscriber_id AND d.issue_id = ? AND d.subscriber_id IN ("
-        f"  SELECT d.subscriber_id {_DUE} AND {_orphaned(conn, 'd.owner')}"
+        f"  SELECT d.subscriber_id {_DUE} AND d.subscriber_id > ? AND s.id > ? AND {_orphaned(conn, 'd.owner')}"
         "   ORDER BY d.subscriber_id LIMIT ? FOR UPDATE OF d SKIP LOCKED"
         ") RETURNING d.subscriber_id, s.email, s.name, s.key, d.attempts",
-        (owner, issue_id, issue_id, to_db_time(now), size),
+        (owner, issue_id, issue_id, to_db_time(now), after, after, size),
     ).fetchall()
     return sorted((Due(*row) for row in rows), key=lambda due: due.subscriber_id)
 
@@ -311,7 +328,7 @@ class Ledger:
         subscriber ``after`` (SQLite), or reserved for this sender (PostgreSQL)."""
         with self.lock:
             if self.conn.dialect == "postgresql":
-                return reserve(self.conn, self.issue_id, self.clock(), self.owner, size)
+                return reserve(self.conn, self.issue_id, self.clock(), self.owner, size, after)
             return due_batch(self.conn, self.issue_id, self.clock(), after, size)
 
     def release(self) -> None:
@@ -330,33 +347,53 @@ class Ledger:
             return held_by_others(self.conn, self.issue_id, self.clock(), self.owner)
 
     def _write(self, batch: list[_Request]) -> None:
+        """One transaction for a batch of hand-ins: their outcomes, then their claims. On
+        PostgreSQL its statements go out together (one round trip, not one each)."""
         stamp = to_db_time(now_utc())
-        with transaction(self.conn):
-            for request in batch:
-                if request.outcome is not None:
-                    self._store(stamp, request.outcome)
-            for request in batch:
-                request.claimed = request.claim is not None and not self.stopped() and self.conn.execute(
-                    "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ?, owner = ? "
-                    "WHERE issue_id = ? AND subscriber_id = ? AND state = ? AND EXISTS "
-                    "(SELECT 1 FROM subscribers WHERE id = ? AND status = ?)",
-                    (DeliveryState.SENDING, stamp, self.owner, self.issue_id, request.claim,
-                     DeliveryState.PENDING, request.claim, SubscriberStatus.ACTIVE),
-                ).rowcount == 1
+        with self.conn.pipeline(), transaction(self.conn):
+            self._store(stamp, [request.outcome for request in batch if request.outcome is not None])
+            claims = [] if self.stopped() else [
+                (request, self._claim(stamp, request.claim)) for request in batch if request.claim is not None
+            ]
+        for request, cursor in claims:
+            request.claimed = cursor.rowcount == 1
         for request in batch:
             request.done = True
             if request.outcome is not None:
                 self.on_written()
 
-    def _store(self, stamp: str, outcome: Outcome) -> None:
-        state, error, next_attempt = decide(outcome, self.clock())
-        if outcome.result == Result.REFUSED:  # the subscriber becomes bounced with this write
-            record_refusal(self.conn, outcome.subscriber_id, self.issue_id, outcome.error)
-        self.on_record(outcome, state)
-        undo_claim = 1 if outcome.result == Result.NOT_TRIED else 0  # the attempt was never made
-        self.conn.execute(
-            "UPDATE deliveries SET state = ?, attempts = attempts - ?, last_error = ?, next_attempt_at = ?, "
-            "updated_at = ? WHERE issue_id = ? AND subscriber_id = ?",
-            (state, undo_claim, error, to_db_time(next_attempt) if next_attempt else None, stamp,
-             self.issue_id, outcome.subscriber_id),
+    def _store(self, stamp: str, outcomes: list[Outcome]) -> None:
+        """Write ``outcomes``: every message sent in one statement, the others one by one."""
+        sent = []
+        for outcome in outcomes:
+            state, error, next_attempt = decide(outcome, self.clock())
+            self.on_record(outcome, state)
+            if outcome.result == Result.SENT:
+                sent.append(outcome.subscriber_id)
+                continue
+            if outcome.result == Result.REFUSED:  # the subscriber becomes bounced with this write
+                record_refusal(self.conn, outcome.subscriber_id, self.issue_id, outcome.error)
+            undo_claim = 1 if outcome.result == Result.NOT_TRIED else 0  # the attempt was never made
+            self.conn.execute(
+                "UPDATE deliveries SET state = ?, attempts = attempts - ?, last_error = ?, next_attempt_at = ?, "
+                "updated_at = ? WHERE issue_id = ? AND subscriber_id = ?",
+                (state, undo_claim, error, to_db_time(next_attempt) if next_attempt else None, stamp,
+                 self.issue_id, outcome.subscriber_id),
+            )
+        if sent:
+            self.conn.execute(
+                "UPDATE deliveries SET state = ?, last_error = NULL, next_attempt_at = NULL, updated_at = ? "
+                f"WHERE issue_id = ? AND subscriber_id IN ({', '.join('?' * len(sent))})",
+                (DeliveryState.SENT, stamp, self.issue_id, *sent),
+            )
+
+    def _claim(self, stamp: str, subscriber_id: int):
+        """Claim this subscriber's delivery if it is still pending and they are still active;
+        the statement's cursor (``rowcount`` 1 when claimed, once the transaction is over)."""
+        return self.conn.execute(
+            "UPDATE deliveries SET state = ?, attempts = attempts + 1, updated_at = ?, owner = ? "
+            "WHERE issue_id = ? AND subscriber_id = ? AND state = ? AND EXISTS "
+            "(SELECT 1 FROM subscribers WHERE id = ? AND status = ?)",
+            (DeliveryState.SENDING, stamp, self.owner, self.issue_id, subscriber_id, DeliveryState.PENDING,
+             subscriber_id, SubscriberStatus.ACTIVE),
         )

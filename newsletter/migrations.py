@@ -21,6 +21,27 @@ class Migration:
         return self.postgresql if dialect == "postgresql" else self.sqlite
 
 
+#: SQLite: whether the subscriber of delivery ``{row}`` (NEW or OLD) is active, 1 or 0
+_SQLITE_DELIVERY = ("{row}.issue_id, {row}.state,"
+                    " coalesce((SELECT status = 'active' FROM subscribers WHERE id = {row}.subscriber_id), 0)")
+
+
+def _sqlite_add(table: str, key: str, sign: str) -> str:
+    """SQLite: add ``sign`` to the count of ``key`` (the columns before ``slot``) in ``table``."""
+    columns = "status" if table == "subscriber_tally" else "issue_id, state, active"
+    return (f"INSERT INTO {table} ({columns}, slot, n) VALUES ({key}, 0, {sign})"
+            f" ON CONFLICT ({columns}, slot) DO UPDATE SET n = n + excluded.n;")
+
+
+def _sqlite_move(row: str, sign: str) -> str:
+    """SQLite: count subscriber ``row``'s deliveries (one per issue, each found by its key) as
+    they are with the subscriber's status in ``row``."""
+    return ("INSERT INTO delivery_tally (issue_id, state, active, slot, n)"
+            f" SELECT d.issue_id, d.state, {row}.status = 'active', 0, {sign} FROM issues i CROSS JOIN deliveries d"
+            f" WHERE d.issue_id = i.id AND d.subscriber_id = {row}.id"
+            " ON CONFLICT (issue_id, state, active, slot) DO UPDATE SET n = n + excluded.n;")
+
+
 MIGRATIONS: list[str | Migration] = [
     # 1: subscribers, issues, the delivery ledger, test addresses
     Migration(
@@ -346,6 +367,180 @@ MIGRATIONS: list[str | Migration] = [
     ALTER TABLE issues ADD COLUMN last_send_status INTEGER;  -- the run's exit status
     ALTER TABLE issues ADD COLUMN last_send_note TEXT;       -- its summary or its error
     """,
+    # 11: counts kept, not recounted (tallies.py): subscribers per status, and each issue's
+    # deliveries per state and per whether the subscriber is active, kept by triggers in the
+    # transaction of every change and filled from the rows there are. A row's ``slot`` is 0
+    # on SQLite (one writer at a time); on PostgreSQL the writing session's process id, so
+    # that senders never wait for one another's counts. Indexes for what the editor pages
+    # look up: addresses by prefix (search) and public signups by time (the dashboard).
+    Migration(
+        sqlite=f"""
+    CREATE TABLE subscriber_tally (
+        status TEXT NOT NULL,
+        slot   INTEGER NOT NULL,
+        n      INTEGER NOT NULL,
+        PRIMARY KEY (status, slot)
+    ) WITHOUT ROWID;
+    CREATE TABLE delivery_tally (
+        issue_id INTEGER NOT NULL,
+        state    TEXT NOT NULL,
+        active   INTEGER NOT NULL,                 -- 1: the subscriber is active
+        slot     INTEGER NOT NULL,
+        n        INTEGER NOT NULL,
+        PRIMARY KEY (issue_id, state, active, slot)
+    ) WITHOUT ROWID;
+    INSERT INTO subscriber_tally (status, slot, n) SELECT status, 0, count(*) FROM subscribers GROUP BY status;
+    INSERT INTO delivery_tally (issue_id, state, active, slot, n)
+        SELECT d.issue_id, d.state, s.status = 'active', 0, count(*)
+        FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id GROUP BY 1, 2, 3;
+
+    CREATE TRIGGER subscriber_tally_insert AFTER INSERT ON subscribers
+    BEGIN
+        {_sqlite_add("subscriber_tally", "NEW.status", "1")}
+    END;
+    CREATE TRIGGER subscriber_tally_delete AFTER DELETE ON subscribers
+    BEGIN
+        {_sqlite_add("subscriber_tally", "OLD.status", "-1")}
+    END;
+    CREATE TRIGGER subscriber_tally_status AFTER UPDATE OF status ON subscribers WHEN OLD.status <> NEW.status
+    BEGIN
+        {_sqlite_add("subscriber_tally", "OLD.status", "-1")}
+        {_sqlite_add("subscriber_tally", "NEW.status", "1")}
+    END;
+    -- a subscriber who becomes active, or stops being so, takes their deliveries along
+    CREATE TRIGGER delivery_tally_subscriber AFTER UPDATE OF status ON subscribers
+    WHEN (OLD.status = 'active') <> (NEW.status = 'active')
+    BEGIN
+        {_sqlite_move("OLD", "-1")}
+        {_sqlite_move("NEW", "1")}
+    END;
+    CREATE TRIGGER delivery_tally_insert AFTER INSERT ON deliveries
+    BEGIN
+        {_sqlite_add("delivery_tally", _SQLITE_DELIVERY.format(row="NEW"), "1")}
+    END;
+    CREATE TRIGGER delivery_tally_delete AFTER DELETE ON deliveries
+    BEGIN
+        {_sqlite_add("delivery_tally", _SQLITE_DELIVERY.format(row="OLD"), "-1")}
+    END;
+    CREATE TRIGGER delivery_tally_state AFTER UPDATE OF state ON deliveries WHEN OLD.state <> NEW.state
+    BEGIN
+        {_sqlite_add("delivery_tally", _SQLITE_DELIVERY.format(row="OLD"), "-1")}
+        {_sqlite_add("delivery_tally", _SQLITE_DELIVERY.format(row="NEW"), "1")}
+    END;
+
+    DROP INDEX subscribers_consent_at;
+    CREATE INDEX subscribers_signups ON subscribers (consent_source, consent_at);
+    """,
+        postgresql="""
+    CREATE TABLE subscriber_tally (
+        status TEXT NOT NULL,
+        slot   INTEGER NOT NULL,
+        n      BIGINT NOT NULL,
+        PRIMARY KEY (status, slot)
+    );
+    CREATE TABLE delivery_tally (
+        issue_id BIGINT NOT NULL,
+        state    TEXT NOT NULL,
+        active   INTEGER NOT NULL,
+        slot     INTEGER NOT NULL,
+        n        BIGINT NOT NULL,
+        PRIMARY KEY (issue_id, state, active, slot)
+    );
+    INSERT INTO subscriber_tally (status, slot, n) SELECT status, 0, count(*) FROM subscribers GROUP BY status;
+    INSERT INTO delivery_tally (issue_id, state, active, slot, n)
+        SELECT d.issue_id, d.state, (s.status = 'active')::int, 0, count(*)
+        FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id GROUP BY 1, 2, 3;
+
+    -- statement triggers: a bulk insert adds its counts once, not once a row
+    CREATE FUNCTION subscriber_tally_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO subscriber_tally AS t (status, slot, n)
+                SELECT status, pg_backend_pid(), count(*) FROM new_rows GROUP BY 1 ORDER BY 1
+                ON CONFLICT (status, slot) DO UPDATE SET n = t.n + excluded.n;
+        ELSE
+            INSERT INTO subscriber_tally AS t (status, slot, n)
+                SELECT status, pg_backend_pid(), -count(*) FROM old_rows GROUP BY 1 ORDER BY 1
+                ON CONFLICT (status, slot) DO UPDATE SET n = t.n + excluded.n;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER subscriber_tally_insert AFTER INSERT ON subscribers REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION subscriber_tally_rows();
+    CREATE TRIGGER subscriber_tally_delete AFTER DELETE ON subscribers REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION subscriber_tally_rows();
+
+    CREATE FUNCTION subscriber_tally_status() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        moved RECORD;
+    BEGIN
+        INSERT INTO subscriber_tally AS t (status, slot, n)
+            SELECT status, pg_backend_pid(), sum(sign) FROM (
+                SELECT o.status, -1 AS sign FROM old_rows o JOIN new_rows r ON r.id = o.id WHERE o.status <> r.status
+                UNION ALL
+                SELECT r.status, 1 FROM old_rows o JOIN new_rows r ON r.id = o.id WHERE o.status <> r.status
+            ) AS changes GROUP BY 1 HAVING sum(sign) <> 0 ORDER BY 1
+            ON CONFLICT (status, slot) DO UPDATE SET n = t.n + excluded.n;
+        -- a subscriber who becomes active, or stops being so, takes their deliveries along;
+        -- locked first, so that a sender changing one of them meanwhile is counted after this
+        FOR moved IN SELECT r.id, (r.status = 'active')::int AS active FROM old_rows o JOIN new_rows r ON r.id = o.id
+                     WHERE (o.status = 'active') <> (r.status = 'active') LOOP
+            PERFORM 1 FROM issues i JOIN deliveries d ON d.issue_id = i.id AND d.subscriber_id = moved.id
+                FOR UPDATE OF d;
+            INSERT INTO delivery_tally AS t (issue_id, state, active, slot, n)
+                SELECT d.issue_id, d.state, x.active, pg_backend_pid(), x.sign
+                FROM issues i JOIN deliveries d ON d.issue_id = i.id AND d.subscriber_id = moved.id
+                CROSS JOIN (VALUES (moved.active, 1), (1 - moved.active, -1)) AS x (active, sign)
+                ORDER BY 1, 2, 3
+                ON CONFLICT (issue_id, state, active, slot) DO UPDATE SET n = t.n + excluded.n;
+        END LOOP;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER subscriber_tally_status AFTER UPDATE ON subscribers
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION subscriber_tally_status();
+
+    CREATE FUNCTION delivery_tally_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            -- a subscriber changing status meanwhile is waited for (and read after)
+            PERFORM 1 FROM new_rows r JOIN subscribers s ON s.id = r.subscriber_id FOR SHARE OF s;
+            INSERT INTO delivery_tally AS t (issue_id, state, active, slot, n)
+                SELECT r.issue_id, r.state, coalesce((s.status = 'active')::int, 0), pg_backend_pid(), count(*)
+                FROM new_rows r LEFT JOIN subscribers s ON s.id = r.subscriber_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+                ON CONFLICT (issue_id, state, active, slot) DO UPDATE SET n = t.n + excluded.n;
+        ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO delivery_tally AS t (issue_id, state, active, slot, n)
+                SELECT r.issue_id, r.state, coalesce((s.status = 'active')::int, 0), pg_backend_pid(), -count(*)
+                FROM old_rows r LEFT JOIN subscribers s ON s.id = r.subscriber_id GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+                ON CONFLICT (issue_id, state, active, slot) DO UPDATE SET n = t.n + excluded.n;
+        ELSE
+            INSERT INTO delivery_tally AS t (issue_id, state, active, slot, n)
+                SELECT c.issue_id, x.state, c.active, pg_backend_pid(), sum(x.sign) FROM (
+                    SELECT r.issue_id, o.state AS was, r.state AS now,
+                           coalesce((s.status = 'active')::int, 0) AS active
+                    FROM old_rows o JOIN new_rows r ON r.issue_id = o.issue_id AND r.subscriber_id = o.subscriber_id
+                    LEFT JOIN subscribers s ON s.id = r.subscriber_id WHERE o.state <> r.state
+                ) AS c CROSS JOIN LATERAL (VALUES (c.was, -1), (c.now, 1)) AS x (state, sign)
+                GROUP BY 1, 2, 3 HAVING sum(x.sign) <> 0 ORDER BY 1, 2, 3
+                ON CONFLICT (issue_id, state, active, slot) DO UPDATE SET n = t.n + excluded.n;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER delivery_tally_insert AFTER INSERT ON deliveries REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION delivery_tally_rows();
+    CREATE TRIGGER delivery_tally_delete AFTER DELETE ON deliveries REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION delivery_tally_rows();
+    CREATE TRIGGER delivery_tally_state AFTER UPDATE ON deliveries
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION delivery_tally_rows();
+
+    DROP INDEX subscribers_consent_at;
+    CREATE INDEX subscribers_signups ON subscribers (consent_source, consent_at);
+    -- prefix search compares bytes (code points), whatever the database's collation
+    CREATE INDEX subscribers_email_prefix ON subscribers (email_key COLLATE "C");
+    """,
+    ),
 ]
 
 

@@ -85,6 +85,12 @@ class PgConnection:
         cursor.executemany(translate(sql), (tuple(row) for row in rows))
         return cursor
 
+    def pipeline(self) -> psycopg.Pipeline:
+        """``with conn.pipeline():`` sends the block's statements without waiting for each
+        answer (psycopg's pipeline mode): a transaction of several statements costs a round
+        trip or two instead of one per statement. Reading a result waits for it."""
+        return self.raw.pipeline()
+
     def close(self) -> None:
         self.raw.close()
 

@@ -8,11 +8,12 @@ every open from the same list (:mod:`migrations`). Times are stored as UTC ISO-8
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Iterable, Sequence, Union
 
 from .errors import ConfigError, StorageError
 from .migrations import MIGRATIONS, script
@@ -29,6 +30,10 @@ class SqliteConnection(sqlite3.Connection):
 
     dialect = "sqlite"
     begin = "BEGIN IMMEDIATE"  # take the write lock at the start: writers queue, never deadlock
+
+    def pipeline(self) -> contextlib.AbstractContextManager:
+        """Nothing to do: SQLite has no round trips (see :meth:`postgres.PgConnection.pipeline`)."""
+        return contextlib.nullcontext()
 
 
 #: what every function taking ``conn`` accepts, and the rows its queries return
@@ -231,6 +236,26 @@ def _statements(script: str) -> list[str]:
     return statements
 
 
+def bulk_insert(conn: Connection, table: str, columns: tuple[str, ...], rows: Iterable[Sequence]) -> None:
+    """Insert many rows, streamed (constant memory): PostgreSQL's ``COPY``, SQLite's
+    ``executemany``. Inside the caller's transaction."""
+    listed = ", ".join(columns)
+    if conn.dialect == "postgresql":
+        with conn.raw.cursor().copy(f"COPY {table} ({listed}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.executemany(f"INSERT INTO {table} ({listed}) VALUES ({', '.join('?' * len(columns))})", rows)
+
+
+def analyze(conn: Connection, table: str) -> None:
+    """After adding many rows to ``table``: PostgreSQL's planner gets fresh statistics (until
+    autovacuum comes by it would think the table as small as it was, and may pick an index
+    that scans every new row). SQLite's planner keeps no statistics: nothing to do."""
+    if conn.dialect == "postgresql":
+        conn.execute(f"ANALYZE {table}")
+
+
 class transaction:
     """``with transaction(conn):`` runs the block in one transaction (SQLite: ``BEGIN
     IMMEDIATE``, so writers queue instead of failing), committed at the end, rolled back on an
@@ -253,14 +278,15 @@ class transaction:
 def rollback(conn: Connection) -> None:
     """Undo the open transaction, if any: after an I/O error or a full disk SQLite has already
     rolled it back, and a second ROLLBACK would hide that error behind its own."""
-    if _in_transaction(conn):
+    if in_transaction(conn):
         try:
             conn.execute("ROLLBACK")
         except database_errors():
             pass  # the error being handled is the one to report
 
 
-def _in_transaction(conn: Connection) -> bool:
+def in_transaction(conn: Connection) -> bool:
+    """Whether a transaction is open on ``conn``."""
     if conn.dialect == "sqlite":
         return conn.in_transaction
     from psycopg.pq import TransactionStatus

@@ -1,4 +1,5 @@
-"""Subscribers: validation, normalisation, add/remove, streaming reads, CSV import and export.
+"""Subscribers: validation, normalisation, add/remove, streaming reads, search and CSV export
+(the import is :mod:`subscriber_import`).
 
 Addresses are checked with email-validator (syntax only, no DNS) and stored in its normalised
 form (domain lower-cased, local part kept as written), with an international domain in its
@@ -23,19 +24,20 @@ Nothing here loads the subscriber list whole: reads go in id-ordered batches, co
 from __future__ import annotations
 
 import csv
+import io
+import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TextIO
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
-from . import suppression
-from .csvcells import neutralise, restore
+from . import suppression, tallies
+from .csvcells import neutralise
 from .errors import InputError
 from .signing import SubscriberRef
 from .states import RESUBSCRIBABLE, STOPPABLE, ConsentSource, SubscriberStatus
@@ -68,12 +70,18 @@ class Subscriber:
 
 _FIELDS = ("id", "email", "name", "status", "subscribed_at", "unsubscribed_at", "key",
            "consent_source", "consent_at", "consent_ip", "confirmed_at")
-_COLUMNS = ", ".join(_FIELDS)
+COLUMNS = ", ".join(_FIELDS)
 
 
 def new_key() -> str:
     """A fresh random subscriber key (24 hex digits, as the database makes them)."""
     return secrets.token_hex(12)
+
+
+def new_keys(count: int) -> list[str]:
+    """``count`` fresh keys like :func:`new_key`'s, from one read of the system's random source."""
+    data = os.urandom(12 * count)
+    return [data[i:i + 12].hex() for i in range(0, len(data), 12)]
 
 
 def normalize_email(text: str, *, special_use: bool = False) -> str:
@@ -87,14 +95,15 @@ def normalize_email(text: str, *, special_use: bool = False) -> str:
     if not text:
         raise ValueError("empty email address")
     simple = _SIMPLE.match(text)
-    if (simple and len(simple.group(1)) <= 64 and len(text) <= 200
-            and simple.group(1).lower() not in CASE_INSENSITIVE_MAILBOX_NAMES):
-        # A plain ASCII local part is valid as written; only the domain needs email-validator,
-        # and lists repeat domains: check each once (same result as validating the whole).
-        domain, error = _domain(simple.group(2), special_use)
-        if error:
-            raise ValueError(error)
-        return f"{simple.group(1)}@{domain}"
+    if simple:
+        local, domain = simple.groups()
+        if len(local) <= 64 and len(text) <= 200 and local.lower() not in CASE_INSENSITIVE_MAILBOX_NAMES:
+            # A plain ASCII local part is valid as written; only the domain needs email-validator,
+            # and lists repeat domains: check each once (same result as validating the whole).
+            domain, error = _domain(domain, special_use)
+            if error:
+                raise ValueError(error)
+            return f"{local}@{domain}"
     return _validate(text, special_use)
 
 
@@ -159,7 +168,7 @@ def find(conn: Connection, email: str) -> Subscriber | None:
         key = email_key(normalize_email(email, special_use=True))  # only looks; adds nothing
     except ValueError:
         key = email_key(email.strip())
-    row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE email_key = ?", (key,)).fetchone()
+    row = conn.execute(f"SELECT {COLUMNS} FROM subscribers WHERE email_key = ?", (key,)).fetchone()
     return Subscriber.from_row(row) if row else None
 
 
@@ -167,7 +176,7 @@ def get(conn: Connection, subscriber_id: int) -> Subscriber | None:
     """The subscriber with this id, or None."""
     if not is_row_id(subscriber_id):
         return None
-    row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
+    row = conn.execute(f"SELECT {COLUMNS} FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
     return Subscriber.from_row(row) if row else None
 
 
@@ -175,7 +184,7 @@ def named_by(conn: Connection, ref: SubscriberRef) -> Subscriber | None:
     """The subscriber a link names (by key; or, in an old link, by id and the address it was
     sent to), if they still exist."""
     if ref.key is not None:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE key = ?", (ref.key,)).fetchone()
+        row = conn.execute(f"SELECT {COLUMNS} FROM subscribers WHERE key = ?", (ref.key,)).fetchone()
         return Subscriber.from_row(row) if row else None
     found = get(conn, ref.subscriber_id) if ref.subscriber_id is not None else None
     return found if found is not None and found.email.lower() == (ref.email or "").lower() else None
@@ -354,7 +363,7 @@ def iter_subscribers(
     while True:
         args = (last, status, batch) if status else (last, batch)
         rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM subscribers WHERE {where} ORDER BY id LIMIT ?", args
+            f"SELECT {COLUMNS} FROM subscribers WHERE {where} ORDER BY id LIMIT ?", args
         ).fetchall()
         if not rows:
             return
@@ -364,182 +373,30 @@ def iter_subscribers(
 
 
 def count(conn: Connection, status: str | None = None) -> int:
-    if status is None:
-        return conn.execute("SELECT count(*) FROM subscribers").fetchone()[0]
-    return conn.execute("SELECT count(*) FROM subscribers WHERE status = ?", (status,)).fetchone()[0]
+    """Subscribers with ``status``, or all of them (kept counts: :mod:`tallies`)."""
+    return tallies.subscriber_count(conn, status)
 
 
-def search(
-    conn: Connection, query: str, status: str | None, *, limit: int, offset: int = 0
-) -> tuple[list[Subscriber], int]:
-    """Subscribers whose address or name contains ``query`` (any status when ``status`` is
-    None), in id order from ``offset``, at most ``limit``; and the number of matches."""
-    where, args = ["1 = 1"], []
-    if query:
-        like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append("(email LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')")
-        args += [like, like]
-    if status:
-        where.append("status = ?")
-        args.append(status)
-    sql = " AND ".join(where)
-    total = conn.execute(f"SELECT count(*) FROM subscribers WHERE {sql}", args).fetchone()[0]
-    rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM subscribers WHERE {sql} ORDER BY id LIMIT ? OFFSET ?", [*args, limit, offset]
-    ).fetchall()
-    return [Subscriber.from_row(r) for r in rows], total
+def export_csv(conn: Connection, out: TextIO) -> None:
+    """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``, a batch
+    at a time (see :func:`export_chunks`)."""
+    for chunk in export_chunks(conn):
+        out.write(chunk)
 
 
-def export_csv(conn: Connection, out) -> int:
-    """Write every subscriber as CSV (``EXPORT_FIELDS``) to the text stream ``out``; returns the
-    count. Cells a spreadsheet would run as formulas start with ``'`` (:mod:`csvcells`)."""
-    writer = csv.writer(out, lineterminator="\n")
+def export_chunks(conn: Connection, *, batch: int = BATCH) -> Iterator[str]:
+    """The CSV export, streamed: the header row, then the rows of each ``batch`` subscribers
+    as one piece of text (memory holds one batch, whatever the size of the list). Cells a
+    spreadsheet would run as formulas start with ``'`` (:mod:`csvcells`)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_FIELDS)
-    n = 0
-    for sub in iter_subscribers(conn):
+    for n, sub in enumerate(iter_subscribers(conn, batch=batch), 1):
         row = [sub.email, sub.name, sub.status, sub.subscribed_at, sub.unsubscribed_at or "",
                sub.consent_source or "", sub.consent_at or "", sub.confirmed_at or "", sub.consent_ip or ""]
         writer.writerow([neutralise(cell) for cell in row])
-        n += 1
-    return n
-
-
-# -- CSV import ---------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportReport:
-    """What an import did. ``rejected`` holds ``FILE:LINE: reason`` lines in file order."""
-
-    new: int = 0
-    present: int = 0
-    renamed: int = 0
-    rejected: list[str] = field(default_factory=list)
-    suppressed: list[str] = field(default_factory=list)  # erased at their request: not imported
-
-    @property
-    def summary(self) -> str:
-        return f"imported {self.new} new, {self.present} already present, {len(self.rejected)} rejected"
-
-    @property
-    def suppressed_note(self) -> str:
-        """One line naming the addresses skipped as erased, or ""."""
-        if not self.suppressed:
-            return ""
-        n = len(self.suppressed)
-        return (f"not imported: {n} address{'es' * (n != 1)} erased at their owner's request "
-                f"(suppression list): {', '.join(self.suppressed)}")
-
-
-def read_csv(path: str | Path, *, special_use: bool = False) -> tuple[list[tuple[str, str, str]], list[str]]:
-    """Read and validate a subscriber CSV without touching the database (``special_use``:
-    see :func:`normalize_email`).
-
-    Returns the good rows as ``(email, email_key, name)`` (first occurrence of each address)
-    and the rejected rows as ``FILE:LINE: reason``. Line numbers are those of the file (the
-    header is line 1; a quoted field spanning lines counts from its row's first line).
-    Raises :class:`InputError` for a file that cannot be read as CSV or has no ``email`` column.
-    """
-    path = Path(path)
-    try:
-        # undecodable bytes stay in the text as lone surrogates, so that the row holding one is
-        # reported by its own line number (a decoding error would name the line read ahead)
-        handle = open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-
-    good: list[tuple[str, str, str]] = []
-    rejected: list[str] = []
-    first_line: dict[str, int] = {}
-    with handle:
-        reader = csv.reader(handle)
-        line = 1
-        try:
-            header = next(reader, None)
-            if header is None:
-                raise InputError(f"{path}: empty file, expected a header row with an 'email' column")
-            _check_text(header, path, 1)
-            names = [h.strip().lower() for h in header]
-            if "email" not in names:
-                raise InputError(f"{path}:1: no 'email' column in the header row")
-            email_col = names.index("email")
-            name_col = names.index("name") if "name" in names else None
-            line = reader.line_num + 1
-            for row in reader:
-                start, line = line, reader.line_num + 1
-                if not row or all(not cell.strip() for cell in row):
-                    continue  # blank line
-                _check_text(row, path, start)
-                row = [restore(cell) for cell in row]
-                raw = row[email_col] if email_col < len(row) else ""
-                try:
-                    normalized = normalize_email(raw, special_use=special_use)
-                except ValueError as exc:
-                    rejected.append(f"{path}:{start}: {exc}")
-                    continue
-                key = email_key(normalized)
-                if key in first_line:
-                    rejected.append(f"{path}:{start}: duplicate of line {first_line[key]} ({normalized})")
-                    continue
-                first_line[key] = start
-                name = row[name_col] if name_col is not None and name_col < len(row) else ""
-                good.append((normalized, key, clean_name(name)))
-        except csv.Error as exc:
-            raise InputError(f"{path}:{line}: not a readable CSV file: {exc}") from None
-    return good, rejected
-
-
-_UNDECODED = re.compile("[\udc80-\udcff]")
-
-
-def _check_text(row: list[str], path: Path, line: int) -> None:
-    """InputError naming ``line`` when the row holds a NUL or bytes that are not UTF-8."""
-    text = "".join(row)
-    if "\0" in text:
-        raise InputError(f"{path}:{line}: NUL byte: not a CSV text file")
-    if _UNDECODED.search(text):
-        raise InputError(f"{path}:{line}: not UTF-8 text: not a CSV file (save it as UTF-8)")
-
-
-def import_rows(
-    conn: Connection, rows: list[tuple[str, str, str]], *, now: datetime | None = None
-) -> ImportReport:
-    """Insert ``(email, email_key, name)`` rows in one transaction (consent ``import``); the
-    report counts new, present and renamed rows and names the suppressed ones, not imported.
-
-    Existing addresses keep their status (an unsubscribed one stays unsubscribed) and their
-    stored spelling; a non-empty, different name replaces the stored name.
-    """
-    stamp = to_db_time(now or now_utc())
-    with transaction(conn):
-        held = suppression.suppressed_among(conn, (key for _, key, _ in rows)) if suppression.count(conn) else set()
-        if held:
-            known = {r[0] for r in conn.execute(
-                f"SELECT email_key FROM subscribers WHERE email_key IN ({', '.join('?' * len(held))})",
-                list(held))}
-            held -= known
-        new = conn.executemany(
-            "INSERT INTO subscribers (email, email_key, name, status, subscribed_at, key,"
-            " consent_source, consent_at) VALUES (?, ?, ?, 'active', ?, ?, 'import', ?)"
-            " ON CONFLICT (email_key) DO NOTHING",
-            ((email, key, name, stamp, new_key(), stamp) for email, key, name in rows if key not in held),
-        ).rowcount
-        renamed = conn.executemany(
-            "UPDATE subscribers SET name = ? WHERE email_key = ? AND name != ?",
-            ((name, key, name) for _, key, name in rows if name),
-        ).rowcount
-    skipped = [email for email, key, _ in rows if key in held]
-    return ImportReport(new=new, present=len(rows) - new - len(skipped), renamed=renamed, suppressed=skipped)
-
-
-def import_csv(conn: Connection, path: str | Path, *, now: datetime | None = None,
-               special_use: bool = False) -> ImportReport:
-    """Validate and import a subscriber CSV (see :func:`read_csv` and :func:`import_rows`)."""
-    good, rejected = read_csv(path, special_use=special_use)
-    report = import_rows(conn, good, now=now)
-    report.rejected = rejected
-    return report
+        if n % batch == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

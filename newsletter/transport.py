@@ -34,6 +34,8 @@ from .config import Config
 from .errors import TransportError
 from .private_files import open_private, private_dir
 
+#: a line of the message that starts with a dot, which SMTP needs doubled
+_DOT_LINE = re.compile(rb"^\.", re.MULTILINE)
 # an address with no spaces, controls, CR or LF
 _SAFE_ADDRESS = re.compile(r"^[^\x00-\x20<>\x7f-\U0010ffff]+@[^\x00-\x20<>\x7f-\U0010ffff]+$")
 
@@ -173,7 +175,7 @@ class SmtpTransport:
         self.open()
         conn = self.conn
         body = message
-        if body.startswith(b".") or b"\n." in body:
+        if _DOT_LINE.search(body):  # (a regular expression finds it faster than ``in`` does)
             body = smtplib._quote_periods(body)
         if not body.endswith(b"\r\n"):
             body += b"\r\n"

@@ -7,6 +7,7 @@ Flask's ``url_for`` builds them.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote
 
 from .config import Config
@@ -30,8 +31,17 @@ _PLACEHOLDER = re.compile(r"<(?:[a-z]+:)?(\w+)>")
 
 def _link(config: Config, pattern: str, **values: object) -> str:
     """``pattern`` with its ``<placeholders>`` filled (URL-quoted), on ``base_url``."""
-    path = _PLACEHOLDER.sub(lambda m: quote(str(values[m.group(1)]), safe=""), pattern)
-    return f"{config.base_url}{path}"
+    parts = _parts(pattern)
+    return config.base_url + "".join(
+        quote(str(values[part]), safe="") if i % 2 else part for i, part in enumerate(parts)
+    )
+
+
+@lru_cache(maxsize=None)
+def _parts(pattern: str) -> list[str]:
+    """``pattern`` cut at its placeholders: text, placeholder name, text, ... (every message
+    carries several links: cut each pattern once)."""
+    return _PLACEHOLDER.split(pattern)
 
 
 def unsubscribe_url(config: Config, token: str | None = None) -> str:

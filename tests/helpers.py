@@ -183,3 +183,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def editor_client(app, config):
+    """A test client of ``app`` logged in as the editor (through a one-time login link)."""
+    from newsletter.web.auth import login_link
+
+    client = app.test_client()
+    url = login_link(config, "127.0.0.1", 5000)
+    assert client.get(url.split(":5000", 1)[1]).status_code == 302
+    return client

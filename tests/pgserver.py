@@ -34,8 +34,9 @@ def find_binaries() -> Path | None:
 class Cluster:
     """One running cluster; :meth:`new_database` hands out fresh, migrated databases."""
 
-    def __init__(self, binaries: Path):
+    def __init__(self, binaries: Path, *, durable: bool = False):
         self.binaries = binaries
+        self.durable = durable  # False: no fsync (tests); True: PostgreSQL's defaults (benchmarks)
         self.folder = Path(tempfile.mkdtemp(prefix="newsletter-pg-"))
         self.data = self.folder / "data"
         self.as_user: list[str] = []
@@ -54,12 +55,13 @@ class Cluster:
     def start(self) -> None:
         self._run(str(self.binaries / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                   "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
+        fast = [] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                                        "-c", "full_page_writes=off"]
         for _ in range(5):  # postgres cannot bind port 0: pick a free port, retry on a clash
             self.port = _free_port()
             self.process = subprocess.Popen(
                 [*self.as_user, str(self.binaries / "postgres"), "-D", str(self.data), "-h", "127.0.0.1",
-                 "-p", str(self.port), "-k", str(self.folder), "-c", "fsync=off", "-c", "synchronous_commit=off",
-                 "-c", "full_page_writes=off", "-c", "max_connections=200"],
+                 "-p", str(self.port), "-k", str(self.folder), *fast, "-c", "max_connections=200"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )
             if self._ready():

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import issues
-from newsletter import subscribers as subs
+from newsletter import issues, subscriber_import, subscribers
 from newsletter.bounces.apply import Rules, apply, kept_message, kept_messages, signatures
 from newsletter.bounces.classify import classify
 from newsletter.bounces.events import record_refusal
@@ -34,7 +33,7 @@ def conn(config):
 
 
 def status(conn, email):
-    return subs.find(conn, email).status
+    return subscribers.find(conn, email).status
 
 
 def soft_bounce(sigs, verp: Verp, issue_id: int, sub_id: int) -> tuple:
@@ -46,8 +45,8 @@ def soft_bounce(sigs, verp: Verp, issue_id: int, sub_id: int) -> tuple:
 
 
 def test_a_hard_bounce_makes_the_subscriber_bounced_once(config, conn):
-    subs.add(conn, "alice@example.org")
-    subs.add(conn, "bob@example.org")
+    subscribers.add(conn, "alice@example.org")
+    subscribers.add(conn, "bob@example.org")
     raw = (FIXTURES / "postfix_user_unknown.eml").read_bytes()
     sigs = signatures(config)
     first = apply(conn, classify(raw, sigs), raw, rules=Rules(), now=T0)
@@ -56,7 +55,7 @@ def test_a_hard_bounce_makes_the_subscriber_bounced_once(config, conn):
     assert again.duplicate and not again.changed
     assert conn.execute("SELECT count(*) FROM bounce_events").fetchone()[0] == 1
     assert (status(conn, "alice@example.org"), status(conn, "bob@example.org")) == ("bounced", "active")
-    assert [s.email for s in subs.iter_subscribers(conn, "active")] == ["bob@example.org"]
+    assert [s.email for s in subscribers.iter_subscribers(conn, "active")] == ["bob@example.org"]
     row = conn.execute("SELECT kind, status, diagnostic FROM bounce_events").fetchone()
     assert row["kind"] == "hard" and row["status"] == "5.1.1" and "User unknown" in row["diagnostic"]
 
@@ -67,7 +66,7 @@ def test_soft_bounces_count_distinct_issues_within_the_window(overrides, conn):
     config = load_config(overrides={**overrides, "bounces": {"address": "bounces@example.com"}},
                          environ={"NEWSLETTER_SECRET_KEY": "k"})
     sigs = signatures(config)
-    sub, _ = subs.add(conn, "bob@example.net")
+    sub, _ = subscribers.add(conn, "bob@example.net")
     ids = [issues.create(conn, CONTENT, ["the-emergency-fund-ladder"]) for _ in range(4)]
     rules = Rules(soft_limit=3, soft_window=timedelta(days=30))
 
@@ -86,27 +85,27 @@ def test_soft_bounces_count_distinct_issues_within_the_window(overrides, conn):
 
 
 def test_a_complaint_makes_the_subscriber_complained_even_after_unsubscribing(config, conn):
-    subs.add(conn, "judy@example-isp.net")
-    subs.remove(conn, "judy@example-isp.net")
+    subscribers.add(conn, "judy@example-isp.net")
+    subscribers.remove(conn, "judy@example-isp.net")
     raw = (FIXTURES / "arf_abuse.eml").read_bytes()
     outcome = apply(conn, classify(raw, signatures(config)), raw, rules=Rules())
     assert outcome.changed == [("judy@example-isp.net", "complained")]
     assert "complaint" in outcome.line
     # a re-import never brings them back
-    subs.import_rows(conn, [("judy@example-isp.net", "judy@example-isp.net", "Judy")])
+    subscriber_import.import_rows(conn, [("judy@example-isp.net", "judy@example-isp.net", "Judy")])
     assert status(conn, "judy@example-isp.net") == "complained"
 
 
 def test_a_hard_bounce_leaves_an_unsubscribed_subscriber_unsubscribed(config, conn):
-    subs.add(conn, "alice@example.org")
-    subs.remove(conn, "alice@example.org")
+    subscribers.add(conn, "alice@example.org")
+    subscribers.remove(conn, "alice@example.org")
     raw = (FIXTURES / "postfix_user_unknown.eml").read_bytes()
     outcome = apply(conn, classify(raw, signatures(config)), raw, rules=Rules())
     assert not outcome.changed and status(conn, "alice@example.org") == "unsubscribed"
 
 
 def test_auto_replies_change_nothing_and_the_unknown_is_kept(config, conn):
-    subs.add(conn, "ken@example.org")
+    subscribers.add(conn, "ken@example.org")
     sigs = signatures(config)
     for name in ("vacation_rfc3834.eml", "postfix_delayed.eml"):
         raw = (FIXTURES / name).read_bytes()
@@ -123,7 +122,7 @@ def test_auto_replies_change_nothing_and_the_unknown_is_kept(config, conn):
 
 
 def test_a_5xx_to_rcpt_during_a_send_is_a_hard_bounce(conn):
-    sub, _ = subs.add(conn, "x@example.org")
+    sub, _ = subscribers.add(conn, "x@example.org")
     issue_id = issues.create(conn, CONTENT, ["the-emergency-fund-ladder"])
     with transaction(conn):
         assert record_refusal(conn, sub.id, issue_id, "550 RCPT TO: 5.1.1 no such user")

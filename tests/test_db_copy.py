@@ -2,7 +2,7 @@
 without losing a row or an unsubscribe; a target that is not empty is refused."""
 from __future__ import annotations
 
-from newsletter import delivery, issues, store, subscribers
+from newsletter import delivery, issues, store, subscribers, tallies
 from newsletter.config import load_config
 from newsletter.transport import OutboxTransport
 
@@ -57,6 +57,7 @@ def test_sqlite_to_postgresql_and_back_keeps_every_row(tmp_path, postgres):
 
     pg = store.connect(url)
     assert snapshot(pg) == before
+    assert tallies.kept(pg) == tallies.recounted(pg) == tallies.recounted(conn)  # counted as the rows arrived
     assert subscribers.find(pg, "user7@example.com").status == "unsubscribed"
     new_id = pg.execute("INSERT INTO issues (articles, created_at) VALUES ('[]', 't') RETURNING id").fetchone()[0]
     assert new_id == max(row[0] for row in before["issues"]) + 1  # ids go on after the copied ones
@@ -67,6 +68,7 @@ def test_sqlite_to_postgresql_and_back_keeps_every_row(tmp_path, postgres):
     result = run(pg_config, "db", "copy", "--to", str(back))
     assert result.exit_code == 0, result.output
     returned = snapshot(store.connect(back))
+    assert tallies.kept(store.connect(back)) == tallies.recounted(conn)
     assert returned["subscribers"] == before["subscribers"] and returned["deliveries"] == before["deliveries"]
     assert returned["kept"] == before["kept"] and returned["testers"] == before["testers"]
 

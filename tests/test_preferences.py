@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from newsletter import create_app, delivery, notices, signup, store, subscribers
+from newsletter import create_app, delivery, notices, signup, store, subscriber_import, subscribers
 from newsletter.check import check_message
 from newsletter.mail import MessageTemplate
 from newsletter.migrations import MIGRATIONS, script
@@ -111,13 +111,13 @@ def test_erased_person_signing_up_again_is_lifted_only_when_they_confirm(app, db
     subscribers.erase(db, subscribers.find(db, "user0@example.com").id)
     notice = signup.sign_up(db, config, signup.Signup("user0@example.com"))
     assert notice.kind == signup.CONFIRM and subscribers.find(db, "user0@example.com").status == "pending"
-    report = subscribers.import_rows(db, [("user0@example.com", "user0@example.com", "")])
+    report = subscriber_import.import_rows(db, [("user0@example.com", "user0@example.com", "")])
     assert report.present == 1 and not report.suppressed  # their pending signup is the row
     ref = subscribers.SubscriberRef(key=notice.subscriber.key, nonce=notice.nonce)
     signup.confirm(db, config, ref)
     subscribers.erase(db, subscribers.find(db, "user0@example.com").id)
     signup.confirm(db, config, ref)  # nothing to confirm any more
-    assert subscribers.import_rows(db, [("user0@example.com", "user0@example.com", "")]).suppressed == \
+    assert subscriber_import.import_rows(db, [("user0@example.com", "user0@example.com", "")]).suppressed == \
         ["user0@example.com"]
 
 

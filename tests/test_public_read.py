@@ -10,10 +10,9 @@ import pytest
 
 from newsletter import content, create_app, delivery, issues, store, urls
 from newsletter.config import load_config
-from newsletter.web.auth import login_link
 
 from browser import live_server
-from helpers import CONTENT, add_subscribers
+from helpers import CONTENT, add_subscribers, editor_client
 
 SLUG = "the-emergency-fund-ladder"  # a sample article with no front-matter url
 EVIL = "<script>alert(1)</script>"
@@ -71,13 +70,6 @@ def send(db, config, refs: list[str]) -> int:
     return issue_id
 
 
-
-
-def editor_client(app, config):
-    client = app.test_client()
-    url = login_link(config, "127.0.0.1", 5000)
-    assert client.get(url.split(":5000", 1)[1]).status_code == 302
-    return client
 
 
 def text_of(response) -> str:

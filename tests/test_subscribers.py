@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter import subscribers as subs
+from newsletter import subscriber_import, subscribers
 from newsletter.errors import InputError
 from newsletter.store import connect
 
@@ -95,11 +95,11 @@ def test_reimport_is_idempotent_and_unsubscribed_stays_unsubscribed(tmp_path):
 def test_reimport_updates_a_changed_name_only(conn, tmp_path):
     first = write(tmp_path / "a.csv", "email,name\na@example.com,Ann\nb@example.com,Bob\n")
     second = write(tmp_path / "b.csv", "email,name\nA@example.com,Ann Lee\nb@example.com,\n")
-    subs.import_csv(conn, first)
-    report = subs.import_csv(conn, second)
+    subscriber_import.import_csv(conn, first)
+    report = subscriber_import.import_csv(conn, second)
     assert (report.new, report.present, report.renamed) == (0, 2, 1)
-    assert subs.find(conn, "a@example.com").name == "Ann Lee"
-    assert subs.find(conn, "b@example.com").name == "Bob"  # an empty name never erases one
+    assert subscribers.find(conn, "a@example.com").name == "Ann Lee"
+    assert subscribers.find(conn, "b@example.com").name == "Bob"  # an empty name never erases one
 
 
 @pytest.mark.parametrize(
@@ -148,12 +148,13 @@ def test_add_validates_and_keeps_an_unsubscribed_address_unsubscribed(tmp_path):
 
 
 def test_export_is_csv_with_the_contract_columns_then_the_consent_record(conn):
-    subs.add(conn, "a@example.com", 'Ann "the, quoted" One')
-    subs.add(conn, "b@example.com")
-    subs.remove(conn, "b@example.com")
+    subscribers.add(conn, "a@example.com", 'Ann "the, quoted" One')
+    subscribers.add(conn, "b@example.com")
+    subscribers.remove(conn, "b@example.com")
     out = io.StringIO()
-    assert subs.export_csv(conn, out) == 2
+    subscribers.export_csv(conn, out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert len(rows) == 2
     assert list(rows[0]) == ["email", "name", "status", "subscribed_at", "unsubscribed_at",
                              "consent_source", "consent_at", "confirmed_at", "consent_ip"]
     assert rows[0]["name"] == 'Ann "the, quoted" One' and rows[0]["unsubscribed_at"] == ""
@@ -162,22 +163,23 @@ def test_export_is_csv_with_the_contract_columns_then_the_consent_record(conn):
 
 
 def test_names_are_one_line_and_addresses_need_no_smtputf8(conn):
-    sub, _ = subs.add(conn, "x@example.com", "Evil\r\nBcc: victim@example.com\x00")
+    sub, _ = subscribers.add(conn, "x@example.com", "Evil\r\nBcc: victim@example.com\x00")
     assert sub.name == "Evil Bcc: victim@example.com"
     with pytest.raises(InputError):
-        subs.add(conn, "ü@example.com")
+        subscribers.add(conn, "ü@example.com")
     with pytest.raises(InputError):
-        subs.add(conn, "x@example.com\nBcc: y@example.com")
+        subscribers.add(conn, "x@example.com\nBcc: y@example.com")
 
 
 def test_iteration_is_batched_in_id_order_without_loading_everything(conn):
-    subs.import_rows(conn, [(f"u{i}@example.com", f"u{i}@example.com", "") for i in range(25)])
-    subs.remove(conn, "u3@example.com")
-    seen = [s.email for s in subs.iter_subscribers(conn, "active", batch=4)]
+    subscriber_import.import_rows(conn, [(f"u{i}@example.com", f"u{i}@example.com", "") for i in range(25)])
+    subscribers.remove(conn, "u3@example.com")
+    seen = [s.email for s in subscribers.iter_subscribers(conn, "active", batch=4)]
     assert seen == [f"u{i}@example.com" for i in range(25) if i != 3]
-    later = subs.iter_subscribers(conn, "active", after_id=20, batch=4)
+    later = subscribers.iter_subscribers(conn, "active", after_id=20, batch=4)
     assert [s.email for s in later] == [f"u{i}@example.com" for i in range(20, 25)]
-    assert (subs.count(conn), subs.count(conn, "active"), subs.count(conn, "unsubscribed")) == (25, 24, 1)
+    counts = [subscribers.count(conn, *status) for status in ((), ("active",), ("unsubscribed",))]
+    assert counts == [25, 24, 1]
 
 
 _PIECES = ["a", "Z", "0", ".", "..", "-", "_", "+", "@", " ", "é", "ü", "\n", '"', "[1.2.3.4]", "example", "com",
@@ -192,8 +194,8 @@ def test_the_fast_path_agrees_with_email_validator(local, domain):
     address = "".join(local) + "@" + "".join(domain)
     for special_use in (False, True):
         outcomes = []
-        for check in (lambda a, s=special_use: subs.normalize_email(a, special_use=s),
-                      lambda a, s=special_use: subs._validate(a, s)):
+        for check in (lambda a, s=special_use: subscribers.normalize_email(a, special_use=s),
+                      lambda a, s=special_use: subscribers._validate(a, s)):
             try:
                 outcomes.append(check(address.strip()))
             except ValueError as exc:
@@ -211,11 +213,12 @@ def test_an_international_domain_is_stored_so_that_it_can_be_mailed(config, conn
 
     path = write(tmp_path / "idn.csv",
                  "email,name\nAnna@Bücher.DE,Anna\nanna@xn--bcher-kva.de,Again\nben@example.com,Ben\n")
-    good, rejected = subs.read_csv(path)
-    assert [g[0] for g in good] == ["Anna@xn--bcher-kva.de", "ben@example.com"]
+    rejected = []
+    report = subscriber_import.import_csv(conn, path, on_reject=rejected.append)
     assert rejected == [f"{path}:3: duplicate of line 2 (anna@xn--bcher-kva.de)"]
-    subs.import_rows(conn, good)
-    assert subs.find(conn, "anna@bücher.de").email == "Anna@xn--bcher-kva.de"
+    assert (report.new, report.rejected) == (2, 1)
+    assert [s.email for s in subscribers.iter_subscribers(conn)] == ["Anna@xn--bcher-kva.de", "ben@example.com"]
+    assert subscribers.find(conn, "anna@bücher.de").email == "Anna@xn--bcher-kva.de"
     with smtp_server(Recorder()) as (port, server):
         config["smtp"].update(backend="smtp", host="127.0.0.1", port=port, security="none", connections=1)
         config["newsletter"].update(REAL)
@@ -232,10 +235,10 @@ def test_export_neutralises_spreadsheet_formulas_and_import_reads_them_back(conn
     """OWASP's rule: a cell starting with = + - @, tab or CR gets a leading ' so a spreadsheet
     shows it as text; importing the export gives the same subscribers back."""
     for n, name in enumerate(FORMULAS):
-        subs.add(conn, f"reader{n}@example.com", name)
-    subs.add(conn, "=cmd|'/Ccalc'!A0@example.com", "Plain Name")
+        subscribers.add(conn, f"reader{n}@example.com", name)
+    subscribers.add(conn, "=cmd|'/Ccalc'!A0@example.com", "Plain Name")
     out = io.StringIO()
-    subs.export_csv(conn, out)
+    subscribers.export_csv(conn, out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     for row in rows:
         for cell in row.values():
@@ -244,9 +247,112 @@ def test_export_neutralises_spreadsheet_formulas_and_import_reads_them_back(conn
     assert rows[-1]["email"] == "'=cmd|'/Ccalc'!A0@example.com"
 
     exported = write(tmp_path / "export.csv", out.getvalue())
-    good, rejected = subs.read_csv(exported)
-    assert rejected == []
-    assert [(email, name) for email, _, name in good] == [
+    rows = list(subscriber_import.read_rows(exported))
+    assert [reason for *_, reason in rows] == [None] * len(rows)
+    assert [(email, name) for _, email, _, name, _ in rows] == [
         *((f"reader{n}@example.com", name) for n, name in enumerate(FORMULAS)),
         ("=cmd|'/Ccalc'!A0@example.com", "Plain Name"),
     ]
+
+
+def test_an_import_holds_a_batch_in_memory_not_the_file(conn, monkeypatch):
+    """The rows go through the database a batch at a time: the memory an import needs does
+    not grow with the file (20,000 rows held at once would take several MB)."""
+    import tracemalloc
+
+    monkeypatch.setattr(subscriber_import, "BATCH", 500)
+    rows = ((f"reader{i}@example.com", f"reader{i}@example.com", f"Reader {i}") for i in range(20_000))
+    tracemalloc.start()
+    try:
+        report = subscriber_import.import_rows(conn, rows)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (report.new, subscribers.count(conn)) == (20_000, 20_000)
+    assert peak < 1_500_000, f"{peak:,} bytes"
+
+
+def test_reading_a_file_leaves_the_list_open_to_others(config, conn):
+    """While an import reads and checks its file, another program adds subscribers (the
+    database's write lock is taken only to merge); an address both add counts as present."""
+    other = connect(config)
+    added = []
+
+    def rows():
+        for i in range(3000):
+            if i == 1500:  # half the file read: someone signs up, with an address the file has later
+                added.append(subscribers.add(other, "reader2000@example.com")[1])
+                added.append(subscribers.add(other, "elsewhere@example.com")[1])
+            yield f"reader{i}@example.com", f"reader{i}@example.com", ""
+
+    report = subscriber_import.import_rows(conn, rows())
+    assert added == ["added", "added"]
+    assert (report.new, report.present) == (2999, 1)
+    assert subscribers.count(conn) == 3001
+
+
+def export_peak(conn, export) -> tuple[int, int]:
+    """(peak traced memory, characters written) of ``export(out)``, its output kept nowhere."""
+    import tracemalloc
+
+    class Sink:
+        size = 0
+
+        def write(self, text):
+            self.size += len(text)
+
+    sink = Sink()
+    tracemalloc.start()
+    try:
+        export(sink)
+        return tracemalloc.get_traced_memory()[1], sink.size
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_export_streams_a_batch_at_a_time(conn):
+    """`subscribers export` writes as it reads: five times the subscribers, not five times
+    the memory (one batch of them is held at a time)."""
+    def grow_to(total):
+        start = subscribers.count(conn)
+        subscriber_import.import_rows(conn, ((f"reader{i}@example.com", f"reader{i}@example.com", f"Reader {i}")
+                                             for i in range(start, total)))
+
+    grow_to(5_000)
+    small, small_size = export_peak(conn, lambda out: subscribers.export_csv(conn, out))
+    grow_to(25_000)
+    big, big_size = export_peak(conn, lambda out: subscribers.export_csv(conn, out))
+    assert big_size > 4.5 * small_size
+    assert big < 1.5 * small, f"{small:,} bytes for 5,000 subscribers, {big:,} for 25,000"
+
+
+def test_the_editor_downloads_the_list_as_csv_streamed(app, config, conn):
+    """The subscribers page links to the CSV export; the response is a stream written a
+    batch at a time (five times the subscribers, not five times the memory), the same CSV as
+    `subscribers export`, and only for the editor."""
+    from helpers import editor_client
+
+    subscriber_import.import_rows(conn, ((f"reader{i}@example.com", f"reader{i}@example.com", f"=Reader {i}")
+                                         for i in range(3_000)))
+    assert app.test_client().get("/subscribers/export.csv").status_code in (302, 401, 403)
+    client = editor_client(app, config)
+    assert 'href="/subscribers/export.csv"' in client.get("/subscribers").get_data(as_text=True)
+
+    response = client.get("/subscribers/export.csv")
+    assert response.is_streamed and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="subscribers-')
+    expected = io.StringIO()
+    subscribers.export_csv(conn, expected)
+    assert response.get_data(as_text=True) == expected.getvalue()
+    assert "'=Reader 1" in expected.getvalue()
+
+    def download(out):
+        for chunk in client.get("/subscribers/export.csv", buffered=False).response:
+            out.write(chunk)
+
+    small, small_size = export_peak(conn, download)
+    subscriber_import.import_rows(conn, ((f"reader{i}@example.com", f"reader{i}@example.com", "")
+                                         for i in range(3_000, 15_000)))
+    big, big_size = export_peak(conn, download)
+    assert big_size > 4 * small_size
+    assert big < 1.5 * small, f"{small:,} bytes for 3,000 subscribers, {big:,} for 15,000"

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from newsletter import create_app, issues, store, subscribers
+from newsletter import create_app, issues, store, subscriber_import, subscribers
 from newsletter.config import load_config
 from newsletter.web import darkmode, sending
 
@@ -229,7 +229,7 @@ def test_send_now_from_an_app_with_overrides_sends_that_apps_issue(tmp_path, mon
 def test_subscribers_add_search_paginate_remove(site):
     app, client, config = site
     conn = store.connect(config)
-    subscribers.import_rows(conn, [(f"user{n:03}@example.com", f"user{n:03}@example.com", f"User {n}")
+    subscriber_import.import_rows(conn, [(f"user{n:03}@example.com", f"user{n:03}@example.com", f"User {n}")
                                    for n in range(60)])
     post(client, "/subscribers", {"email": "Zed@Example.com", "name": "Zed Zebra"})
     post(client, "/subscribers", {"email": "not an address"})
@@ -237,9 +237,10 @@ def test_subscribers_add_search_paginate_remove(site):
     assert "page 1 of 2" in page and "user000@example.com" in page and "user055@example.com" not in page
     assert "user055@example.com" in client.get("/subscribers?page=2").get_data(as_text=True)
     assert client.get("/subscribers?page=9").status_code == 404
-    found = client.get("/subscribers?q=zebra").get_data(as_text=True)
+    found = client.get("/subscribers?q=ZED").get_data(as_text=True)  # the start of the address, any case
     assert "Zed@example.com" in found and "user001" not in found
     assert "1 match" in found
+    assert "No subscriber matches" in client.get("/subscribers?q=zebra").get_data(as_text=True)  # not names
     assert "user0" not in client.get("/subscribers?q=%25").get_data(as_text=True)  # % is literal
     zed = subscribers.find(conn, "zed@example.com")
     post(client, f"/subscribers/{zed.id}/remove")

@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from ..states import DeliveryState
+from ..tallies import delivery_states
 
 COMPLAINT_LIMIT = 0.001
 HARD_BOUNCE_LIMIT = 0.02
@@ -67,9 +68,6 @@ def issue_bounces(conn: sqlite3.Connection, issue_id: int) -> IssueBounces:
         " COUNT(DISTINCT CASE WHEN kind = 'complaint' THEN subscriber_id END)"
         " FROM bounce_events WHERE issue_id = ?", (issue_id,),
     ).fetchone()
-    attempted, sent = conn.execute(
-        "SELECT COUNT(*), SUM(CASE WHEN state = ? THEN 1 ELSE 0 END) FROM deliveries"
-        " WHERE issue_id = ? AND state IN (?, ?, ?)",
-        (DeliveryState.SENT, issue_id, DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.UNKNOWN),
-    ).fetchone()
-    return IssueBounces(issue_id, bounced, complained, attempted, sent or 0)
+    states = delivery_states(conn, issue_id)
+    attempted = sum(states[state] for state in (DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.UNKNOWN))
+    return IssueBounces(issue_id, bounced, complained, attempted, states[DeliveryState.SENT])

@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from .. import subscriber_import
 from .. import subscribers as subscriber_list
 from ..states import SubscriberStatus
 from .context import current_config, current_db
@@ -27,17 +28,14 @@ def import_(file: str) -> None:
     imported (named on a line of its own). Exit status 1 when any row was rejected.
     """
     special_use = current_config()["newsletter"]["special_use_domains"]
-    good, rejected = subscriber_list.read_csv(file, special_use=special_use)
-    for line in rejected:
-        echo(line, err=True)
-    report = subscriber_list.import_rows(current_db(), good)
-    report.rejected = rejected
+    report = subscriber_import.import_csv(current_db(), file, special_use=special_use,
+                                          on_reject=lambda line: echo(line, err=True))
     echo(report.summary)
     if report.renamed:
         echo(f"updated the name of {report.renamed} existing subscriber{'s' * (report.renamed != 1)}")
     if report.suppressed:
         echo(report.suppressed_note)
-    if rejected:
+    if report.rejected:
         click.get_current_context().exit(1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
 
 from ... import cron, issues, signup, subscribers
 from ...bounces.apply import kept_count
@@ -17,7 +18,7 @@ bp = Blueprint("dashboard", __name__)
 
 
 @bp.get("/")
-def index():
+def index() -> ResponseReturnValue:
     articles, errors = articles_report()
     conn = get_db()
     listed = issues.list_issues(conn)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from ... import cron, issues
 from ...bounces.stats import issue_bounces
@@ -67,7 +68,7 @@ def _index_page(form: dict | None = None, status_code: int = 200):
 
 
 @bp.get("/issues")
-def index():
+def index() -> ResponseReturnValue:
     return _index_page()
 
 
@@ -91,7 +92,7 @@ def _typed() -> dict:
 
 
 @bp.post("/issues")
-def create():
+def create() -> ResponseReturnValue:
     cfg = config()
     chosen = _chosen_articles({a.slug: n for n, a in enumerate(articles_report()[0])})
     when_text = request.form.get("send_at", "").strip()
@@ -141,12 +142,12 @@ def _show_page(issue: issues.Issue, form: dict | None = None, status_code: int =
 
 
 @bp.get("/issues/<int:issue_id>")
-def show(issue_id: int):
+def show(issue_id: int) -> ResponseReturnValue:
     return _show_page(issue_or_404(issue_id))
 
 
 @bp.post("/issues/<int:issue_id>/edit")
-def edit(issue_id: int):
+def edit(issue_id: int) -> ResponseReturnValue:
     issue = issue_or_404(issue_id)
     listed = [a.slug for a in articles_report()[0]]
     extra = [ref for ref in issue.articles if ref not in listed]  # paths outside the folder stay choosable
@@ -164,7 +165,7 @@ def edit(issue_id: int):
 
 
 @bp.post("/issues/<int:issue_id>/schedule")
-def schedule(issue_id: int):
+def schedule(issue_id: int) -> ResponseReturnValue:
     issue_or_404(issue_id)
     cfg = config()
     try:
@@ -180,7 +181,7 @@ def schedule(issue_id: int):
 
 
 @bp.post("/issues/<int:issue_id>/refresh")
-def refresh(issue_id: int):
+def refresh(issue_id: int) -> ResponseReturnValue:
     issue_or_404(issue_id)
     try:
         issues.refresh_articles(get_db(), config(), issue_id)
@@ -192,7 +193,7 @@ def refresh(issue_id: int):
 
 
 @bp.post("/issues/<int:issue_id>/cancel")
-def cancel(issue_id: int):
+def cancel(issue_id: int) -> ResponseReturnValue:
     issue_or_404(issue_id)
     try:
         _, changed = issues.cancel(get_db(), issue_id)
@@ -216,7 +217,7 @@ def _cannot_send(issue: issues.Issue) -> str:
 
 
 @bp.get("/issues/<int:issue_id>/send")
-def send_confirm(issue_id: int):
+def send_confirm(issue_id: int) -> ResponseReturnValue:
     issue = issue_or_404(issue_id)
     reason = _cannot_send(issue)
     if reason:
@@ -228,7 +229,7 @@ def send_confirm(issue_id: int):
 
 
 @bp.post("/issues/<int:issue_id>/send")
-def send(issue_id: int):
+def send(issue_id: int) -> ResponseReturnValue:
     issue = issue_or_404(issue_id)
     reason = _cannot_send(issue)
     if reason:
