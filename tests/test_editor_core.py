@@ -8,6 +8,7 @@ import email.policy
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -94,7 +95,13 @@ def test_a_sender_is_alive_while_its_process_or_session_lives(config, conn):
     if sender.dialect == "postgresql":
         assert delivery.senders_at_work(config, conn, second) == []  # at work on the first only
     lock.__exit__(None, None, None)
+    backend = sender.execute("SELECT pg_backend_pid()").fetchone()[0] if sender.dialect == "postgresql" else None
     sender.close()  # the process ends: its session and lock go with it
+    if backend is not None:  # the server ends the session (and frees its locks) just after the client hangs up
+        for _ in range(200):
+            if not conn.execute("SELECT 1 FROM pg_locks WHERE pid = ?", (backend,)).fetchone():
+                break
+            time.sleep(0.01)
     assert delivery.senders_at_work(config, conn, first) == []
 
 
