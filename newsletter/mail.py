@@ -10,6 +10,11 @@ address, unsubscribe, preferences and web view links) and joins bytes: no ``emai
 Every header value from content or config is checked by :func:`check_header`: CR, LF, NUL,
 other control characters, U+0085/U+2028/U+2029 and RFC 2047 encoded words that decode to
 any of them are refused with a :class:`HeaderError` naming the header.
+
+The quoted-printable parts never start a line with a dot, so a message normally needs no SMTP
+dot-stuffing: the issue's fixed bytes are checked once, each recipient's values as they are
+spliced in, and a message found clean is handed over as :class:`~newsletter.transport.SmtpReady`
+(sent without a scan); any other is scanned and stuffed by the transport as usual.
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ from .compose import TOKENS, RenderedIssue
 from .config import Config
 from .errors import HeaderError
 from .signing import secret_keys, subscriber_signer
+from .transport import SmtpReady
 
 #: characters no header value may carry: C0 controls but TAB, DEL, NEL and Unicode line breaks
 FORBIDDEN = re.compile("[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
@@ -191,6 +197,11 @@ def _phrase(name: str) -> str:
     return Header(name, "utf-8").encode(maxlinelen=76).replace("\n", "\r\n")
 
 
+def _dot_free(piece: bytes) -> bool:
+    """Whether no line of ``piece`` (nor ``piece`` itself, wherever it is put) starts with a dot."""
+    return not piece.startswith(b".") and b"\n." not in piece
+
+
 def _recipient_header(email: str, name: str) -> bytes:
     """``To:`` for one subscriber; names are data, so control characters become spaces."""
     name = " ".join(FORBIDDEN.sub(" ", name).split())[:200]
@@ -257,6 +268,8 @@ class MessageTemplate:
             f"\r\n--{boundary}--\r\n".encode(),
         ]
         self._keys = {p for p in self._text + self._html if isinstance(p, str)}  # tokens in use
+        fixed = [self._head, self._middle, self._list_id, self._tail_head, *self._text, *self._html]
+        self._dot_free = all(_dot_free(p) for p in fixed if isinstance(p, bytes))  # checked once per issue
 
     def envelope(self, subscriber_id: int) -> str:
         """The envelope sender (Return-Path) of one recipient's message: with ``[bounces]
@@ -295,7 +308,9 @@ class MessageTemplate:
         }
 
     def personalize(self, subscriber_id: int, email: str, name: str = "", key: str = "") -> bytes:
-        """The whole message for one recipient, CRLF line ends, ready for SMTP."""
+        """The whole message for one recipient, CRLF line ends: :class:`SmtpReady` when no
+        line of it starts with a dot (its fixed bytes were checked once, its personal ones
+        are checked here), so that the SMTP transport need not scan it."""
         values = self.recipient_values(email, name, key)
         unsubscribe = values["unsubscribe_url"]
         text, html = {}, {}
@@ -304,19 +319,26 @@ class MessageTemplate:
             text[key] = _value_qp(value)
             escaped = escape(value, quote=True)
             html[key] = text[key] if escaped == value else _value_qp(escaped)
-        return b"".join(
+        to = _recipient_header(email, name)
+        message_id = b"Message-ID: " + self.message_id(subscriber_id).encode("ascii") + b"\r\n"
+        list_unsubscribe = b"List-Unsubscribe: <" + unsubscribe.encode("ascii") + b">\r\n"
+        message = b"".join(
             [
                 self._head,
-                _recipient_header(email, name),
+                to,
                 self._middle,
-                b"Message-ID: " + self.message_id(subscriber_id).encode("ascii") + b"\r\n",
+                message_id,
                 self._list_id,
-                b"List-Unsubscribe: <" + unsubscribe.encode("ascii") + b">\r\n",
+                list_unsubscribe,
                 self._tail_head,
                 *[text[p] if isinstance(p, str) else p for p in self._text],
                 *[html[p] if isinstance(p, str) else p for p in self._html],
             ]
         )
+        if (self._dot_free and _dot_free(to) and _dot_free(message_id) and _dot_free(list_unsubscribe)
+                and all(_dot_free(v) for v in text.values()) and all(_dot_free(v) for v in html.values())):
+            return SmtpReady(message)
+        return message
 
     def sample(self) -> bytes:
         """The message as a sample subscriber would get it (previews and ``compose`` .eml)."""

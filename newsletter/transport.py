@@ -66,6 +66,14 @@ class Uncertain(DeliveryError):
     pass
 
 
+class SmtpReady(bytes):
+    """A message fit for SMTP ``DATA`` as it is: CRLF line ends, a CRLF at the end and no line
+    that starts with a dot (:meth:`mail.MessageTemplate.personalize` makes them). The SMTP
+    transport sends it without scanning it for dots to double; other bytes are scanned."""
+
+    __slots__ = ()
+
+
 class Transport(Protocol):
     """What a sender needs of a transport: ``send`` one message, ``close`` at the end."""
 
@@ -175,10 +183,11 @@ class SmtpTransport:
         self.open()
         conn = self.conn
         body = message
-        if _DOT_LINE.search(body):  # (a regular expression finds it faster than ``in`` does)
-            body = smtplib._quote_periods(body)
-        if not body.endswith(b"\r\n"):
-            body += b"\r\n"
+        if type(body) is not SmtpReady:  # (made ready once per issue: no scan of each message)
+            if _DOT_LINE.search(body):  # (a regular expression finds it faster than ``in`` does)
+                body = smtplib._quote_periods(body)
+            if not body.endswith(b"\r\n"):
+                body += b"\r\n"
         try:
             if conn.has_extn("pipelining"):  # RFC 2920: MAIL, RCPT and DATA in one round trip
                 conn.send(f"MAIL FROM:<{envelope_from}>\r\nRCPT TO:<{rcpt}>\r\nDATA\r\n".encode("ascii"))

@@ -357,3 +357,40 @@ def test_sender_refused_at_mail_from_fails_nobody(tmp_path, pipelining, reply, d
         again = run(cfg_path, "send", str(issue))
         assert again.exit_code == 0, again.output
         assert sorted(server.recipients()) == sorted(f"user{i}@example.com" for i in range(6))
+
+
+def test_lines_starting_with_a_dot_arrive_intact(tmp_path):
+    """Dots at line starts, in the issue and in personal values, reach a real server as they
+    were: a message the template found dot-free (SmtpReady) goes unscanned, one whose
+    personal value puts a dot at a line start (a soft line break right before it) and plain
+    bytes are dot-stuffed by the transport. Fails if stuffing is skipped where it is needed."""
+    from email import message_from_bytes, policy
+
+    from newsletter.compose import TOKENS, RenderedIssue
+    from newsletter.mail import MessageTemplate
+    from newsletter.transport import SmtpReady, SmtpTransport
+
+    name, email = TOKENS["name"], TOKENS["email"]
+    rendered = RenderedIssue("Dots", "", f"<p>\n.html dot line\n{name}\n.{email}</p>",
+                             f".starts with a dot\nline\n.. two dots\n{name}\n.{name}\n")
+    with smtp_server() as (port, server):
+        cfg, _ = open_db(write_config(tmp_path, port))
+        template = MessageTemplate(rendered, cfg, 1)
+        ready = template.personalize(1, "a@example.com", ".Dot Reader", "k1")
+        late_dot = "x" * 75 + "."  # quoted-printable puts its "." alone at the start of a line
+        stuffed = template.personalize(2, "b@example.com", late_dot, "k2")
+        plain = b"Subject: plain\r\n\r\n.one\r\n..two\r\n.\r\nend"
+        assert type(ready) is SmtpReady and b"\n." not in ready
+        assert type(stuffed) is not SmtpReady and b"\r\n.=\r\n" in stuffed
+        transport = SmtpTransport(cfg)
+        try:
+            for rcpt, message in (("a@example.com", ready), ("b@example.com", stuffed), ("c@example.com", plain)):
+                transport.send("news@example.org", rcpt, message)
+        finally:
+            transport.close()
+    got = {r.rcpt_tos[0]: r.data for r in server.received}
+    assert got["a@example.com"] == ready and got["b@example.com"] == stuffed
+    assert got["c@example.com"].rstrip(b"\r\n") == plain
+    for rcpt, who in (("a@example.com", ".Dot Reader"), ("b@example.com", late_dot)):
+        text = message_from_bytes(got[rcpt], policy=policy.default).get_body(("plain",)).get_content()
+        assert f".starts with a dot\nline\n.. two dots\n{who}\n.{who}\n" in text.replace("\r\n", "\n")
