@@ -2,7 +2,9 @@
 
 ``open_transport(config)`` gives an ``outbox`` (a Maildir on disk, nothing leaves the machine)
 or ``smtp`` transport. ``send(envelope_from, rcpt, message)`` returns when the message was
-accepted (for SMTP: the 250 reply to the final ``.``) or raises one of:
+accepted (for SMTP: the 250 reply to the final ``.``) or raises one of the errors below. SMTP
+doubles a dot that starts a line of the message, unless the message is :class:`SmtpReady`
+(what :class:`~newsletter.mail.MessageTemplate` hands over when no line starts with a dot).
 
 - :class:`TemporaryFailure`: a 4xx reply (or 552) for this recipient; try again later.
 - :class:`PermanentFailure`: a 5xx reply; this recipient will not get it.
